@@ -1,0 +1,254 @@
+// The container init: everything between clone and execve (design.md section 1).
+// Runs in the cloned child of a multi-threaded process: raw syscalls and the parent's
+// prebuilt plan only. Every failure is reported over the sync socket as data.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child_util.h"
+#include "mounts.h"
+#include "plan.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace skiff {
+
+int g_sync_fd = -1;
+bool g_ready = false;
+
+namespace {
+
+// Closes every fd but stdio, the preserved ones and those the init still needs, so nothing
+// of Node's (epoll, eventfds, pipes a client waits on) reaches the container.
+void close_inherited_fds(const LaunchPlan& plan) {
+  int keep[12];
+  int n = 0;
+  keep[n++] = plan.sync_fd;
+  if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
+  for (int i = 0; i < plan.njoins && n < 12; i++) keep[n++] = plan.joins[i].fd;
+  for (int i = 1; i < n; i++)  // insertion sort: a dozen entries at most
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
+  unsigned int next = 3 + (unsigned int)plan.preserve_fds;
+  for (int i = 0; i < n; i++) {
+    unsigned int k = (unsigned int)keep[i];
+    if (k < next) continue;
+    if (k > next) syscall(SYS_close_range, next, k - 1, 0);
+    next = k + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0);
+  // What the container is meant to have must survive execve even if our caller (or Node)
+  // marked it close-on-exec.
+  for (int fd = 0; fd < 3 + plan.preserve_fds; fd++) fcntl(fd, F_SETFD, 0);
+}
+
+void join_namespaces(const LaunchPlan& plan) {
+  // The user namespace first: it owns the others and decides what we may join.
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < plan.njoins; i++) {
+      const NsJoin& j = plan.joins[i];
+      if ((j.nstype == CLONE_NEWUSER) != (pass == 0)) continue;
+      if (setns(j.fd, j.nstype) != 0) fail("join namespace", errno, j.path);
+      close(j.fd);
+    }
+  }
+}
+
+void set_identity_in_userns() {
+  if (raw_setresgid(0) != 0) fail("setresgid 0 in user namespace", errno);
+  if (raw_setresuid(0) != 0) fail("setresuid 0 in user namespace", errno);
+}
+
+void write_file(const char* path, const char* value, const char* step) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(step, errno, path);
+  size_t len = strlen(value);
+  if (write(fd, value, len) != (ssize_t)len) fail(step, errno, path);
+  close(fd);
+}
+
+void apply_rlimits(const LaunchPlan& plan) {
+  for (int i = 0; i < plan.nrlimits; i++) {
+    struct rlimit rl = {plan.rlimits[i].soft, plan.rlimits[i].hard};
+    if (setrlimit(plan.rlimits[i].resource, &rl) != 0) fail("setrlimit", errno, plan.rlimits[i].name);
+  }
+}
+
+// Finds argv[0] on the container's PATH, as execvp would, before the container is reported
+// ready: a missing binary is a create error, as in runc.
+void resolve_executable(const LaunchPlan& plan, char (&out)[4096]) {
+  const char* name = plan.argv[0];
+  struct stat st;
+  if (strchr(name, '/')) {
+    copy_str(out, sizeof out, name);
+    if (stat(out, &st) != 0) fail("exec: stat", errno, name);
+    if (!S_ISREG(st.st_mode)) fail("exec: not a regular file", EACCES, name);
+    return;
+  }
+  const char* p = plan.path_env ? plan.path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  while (true) {
+    const char* colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    if (len == 0) copy_str(out, sizeof out, ".");
+    else copy_str(out, len + 1 < sizeof out ? len + 1 : sizeof out, p);
+    append_str(out, sizeof out, "/");
+    append_str(out, sizeof out, name);
+    if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) return;
+    if (!colon) break;
+    p = colon + 1;
+  }
+  fail("exec: executable file not found in $PATH", ENOENT, name);
+}
+
+void wait_for_start(const LaunchPlan& plan) {
+  // Blocks until `skiff start` opens the fifo for reading. The fifo is reached through a
+  // directory fd taken before pivot_root, so the container needs no /proc for this.
+  int fd;
+  do { fd = openat(plan.state_dirfd, plan.fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+  if (fd < 0) _exit(126);
+  if (write(fd, "0", 1) != 1) _exit(126);
+  close(fd);
+  close(plan.state_dirfd);
+}
+
+void load_seccomp(const LaunchPlan& plan) {
+  struct sock_fprog prog;
+  prog.len = plan.seccomp_len;
+  prog.filter = (struct sock_filter*)plan.seccomp_filter;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, &prog) < 0)
+    fail("load seccomp filter", errno);
+}
+
+void apply_user_and_caps(const LaunchPlan& plan) {
+  if (plan.has_caps) {
+    // The bounding set can only shrink while CAP_SETPCAP is still ours.
+    for (int c = 0; c <= plan.cap_last_cap; c++) {
+      if (plan.caps.bounding & (1ULL << c)) continue;
+      if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) fail("drop bounding capability", errno);
+    }
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail("set keepcaps", errno);
+  }
+  if (raw_setgroups((size_t)plan.ngids, plan.gids) != 0 && !(plan.ngids == 0 && errno == EPERM))
+    fail("setgroups", errno);
+  if (raw_setresgid(plan.gid) != 0) fail("setresgid", errno);
+  if (raw_setresuid(plan.uid) != 0) fail("setresuid", errno);
+  if (!plan.has_caps) return;
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail("clear keepcaps", errno);
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  data[0].effective = (uint32_t)plan.caps.effective;
+  data[1].effective = (uint32_t)(plan.caps.effective >> 32);
+  data[0].permitted = (uint32_t)plan.caps.permitted;
+  data[1].permitted = (uint32_t)(plan.caps.permitted >> 32);
+  data[0].inheritable = (uint32_t)plan.caps.inheritable;
+  data[1].inheritable = (uint32_t)(plan.caps.inheritable >> 32);
+  if (syscall(SYS_capset, &hdr, data) != 0) fail("capset", errno);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    fail("clear ambient capabilities", errno);
+  // The kernel only lets a capability be ambient if it is permitted and inheritable. runc's
+  // default spec lists ambient caps without inheritable ones and runc skips them: so do we.
+  uint64_t raisable = plan.caps.ambient & plan.caps.permitted & plan.caps.inheritable;
+  for (int c = 0; c <= plan.cap_last_cap; c++) {
+    if (!(raisable & (1ULL << c))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) fail("raise ambient capability", errno);
+  }
+}
+
+[[noreturn]] void exec_failed(const char* path, int err) {
+  // The parent may be gone by now: say it on the container's stderr, as runc does.
+  char msg[4352];
+  copy_str(msg, sizeof msg, "skiff: exec ");
+  append_str(msg, sizeof msg, path);
+  append_str(msg, sizeof msg, ": ");
+  const char* desc = strerrordesc_np(err);
+  append_str(msg, sizeof msg, desc ? desc : "error");
+  append_str(msg, sizeof msg, "\n");
+  ssize_t ignored = write(2, msg, strlen(msg));
+  (void)ignored;
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+// Node ignores SIGPIPE and libuv installs handlers and masks; ignored signals would survive
+// execve, so the container starts from the defaults instead.
+void reset_signals() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace
+
+void child_main(const LaunchPlan& plan) {
+  reset_signals();
+  g_sync_fd = plan.sync_fd;
+  close_inherited_fds(plan);
+  // Until the container is ready, its setup must not outlive the runtime that drives it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Not dumpable: nothing in the container may reach our memory or fds through /proc.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask(0);
+  if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
+
+  join_namespaces(plan);
+  if (plan.in_userns) set_identity_in_userns();
+  if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
+    fail("sethostname", errno, plan.hostname);
+  if (plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
+    fail("setdomainname", errno, plan.domainname);
+  if (plan.keyring_name && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, plan.keyring_name) < 0 &&
+      errno != ENOSYS && errno != EACCES)
+    fail("join session keyring", errno);
+  if (plan.has_oom_score_adj) {
+    char v[24];
+    format_int(v, sizeof v, plan.oom_score_adj);
+    write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
+  }
+  apply_rlimits(plan);
+
+  int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
+  if (root_fd >= 0) {
+    sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
+    if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
+    enter_rootfs(plan, root_fd);
+  }
+  for (int i = 0; i < plan.nsysctls; i++) write_file(plan.sysctls[i].path, plan.sysctls[i].value, "write sysctl");
+  if (plan.cwd && chdir(plan.cwd) != 0) fail("chdir to cwd", errno, plan.cwd);
+  // CVE-2024-21626 class: the cwd must be inside the container's root.
+  char cwd[4096];
+  if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0 || cwd[0] != '/') fail("cwd is outside the container root", EPERM, plan.cwd);
+  char exe[4096];
+  resolve_executable(plan, exe);
+
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  sync_send(plan.sync_fd, SYNC_READY, 0, "", "");
+  g_ready = true;
+  wait_for_start(plan);
+
+  bool have_seccomp = plan.seccomp_len > 0;
+  if (have_seccomp && !plan.no_new_privs) load_seccomp(plan);  // needs CAP_SYS_ADMIN
+  apply_user_and_caps(plan);
+  if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
+  umask(plan.umask >= 0 ? plan.umask : 022);
+  if (have_seccomp && plan.no_new_privs) load_seccomp(plan);
+  execve(exe, (char* const*)plan.argv, (char* const*)plan.envp);
+  exec_failed(exe, errno);
+}
+
+}  // namespace skiff

@@ -1,0 +1,316 @@
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "child_util.h"
+
+namespace skiff {
+
+namespace {
+
+constexpr unsigned long kLockedFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+
+// statfs f_flags use the same bits as MS_* for these.
+unsigned long mount_flags_of(int fd) {
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0) return 0;
+  return (unsigned long)st.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY |
+                                      MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+}
+
+// Splits "/a/b/c" into the parent "/a/b" and the last component "c".
+void split_path(const char* path, char (&parent)[4096], char (&name)[256]) {
+  copy_str(parent, sizeof parent, path);
+  size_t len = strnlen(parent, sizeof parent);
+  while (len > 1 && parent[len - 1] == '/') parent[--len] = 0;
+  char* slash = strrchr(parent, '/');
+  if (!slash) {
+    copy_str(name, sizeof name, parent);
+    copy_str(parent, sizeof parent, "/");
+    return;
+  }
+  copy_str(name, sizeof name, slash + 1);
+  if (slash == parent) parent[1] = 0; else *slash = 0;
+}
+
+// Opens the mount target inside the root, creating it (a directory, or an empty file for
+// file binds) when it is missing. Returns an O_PATH fd.
+int open_target(int root_fd, const char* dest, bool want_dir) {
+  int fd = open_in_root(root_fd, dest, O_PATH | O_CLOEXEC);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  if (want_dir) {
+    if (mkdir_all_in_root(root_fd, dest, 0755) != 0) return -1;
+  } else {
+    char parent[4096], name[256];
+    split_path(dest, parent, name);
+    if (mkdir_all_in_root(root_fd, parent, 0755) != 0) return -1;
+    int pfd = open_in_root(root_fd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0) return -1;
+    int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int saved = errno;
+    close(pfd);
+    if (f < 0 && saved != EEXIST) { errno = saved; return -1; }
+    if (f >= 0) close(f);
+  }
+  return open_in_root(root_fd, dest, O_PATH | O_CLOEXEC);
+}
+
+[[noreturn]] void fail_mount(const char* what, const char* dest) {
+  int err = errno;
+  char step[64];
+  copy_str(step, sizeof step, what);
+  fail(step, err, dest);
+}
+
+void apply_propagation(const char* target, unsigned long propagation, const char* dest) {
+  if (!propagation) return;
+  if (mount(nullptr, target, nullptr, propagation, nullptr) != 0) fail_mount("set mount propagation", dest);
+}
+
+// A bind remount that keeps the flags the kernel locks in a user namespace.
+int bind_remount(const char* target, int fd, unsigned long flags) {
+  unsigned long keep = mount_flags_of(fd) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | flags | keep, nullptr) == 0) return 0;
+  return -1;
+}
+
+void do_mount(int root_fd, const MountSpec& m) {
+  if (!m.bind && m.fstype && (strcmp(m.fstype, "proc") == 0 || strcmp(m.fstype, "sysfs") == 0)) {
+    // CVE-2019-19921 class: never mount procfs/sysfs through a planted symlink.
+    int lfd = open_in_root(root_fd, m.destination, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (lfd >= 0) {
+      struct stat st;
+      bool is_link = fstat(lfd, &st) == 0 && S_ISLNK(st.st_mode);
+      bool is_dir = S_ISDIR(st.st_mode);
+      close(lfd);
+      if (is_link) fail("mount destination is a symlink", ELOOP, m.destination);
+      if (!is_dir) fail("mount destination is not a directory", ENOTDIR, m.destination);
+    }
+  }
+  int tfd = open_target(root_fd, m.destination, m.bind ? m.source_is_dir : true);
+  if (tfd < 0) fail_mount("create mount destination", m.destination);
+  char target[40];
+  fd_path(target, tfd);
+  if (m.bind) {
+    if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
+      close(tfd);
+      fail_mount("bind mount", m.destination);
+    }
+    close(tfd);
+    if (m.remount || m.propagation) {
+      // The old fd names the covered inode; the remount must name the new mount.
+      tfd = open_in_root(root_fd, m.destination, O_PATH | O_CLOEXEC);
+      if (tfd < 0) fail_mount("reopen bind mount", m.destination);
+      fd_path(target, tfd);
+      if (m.remount && bind_remount(target, tfd, m.remount) != 0) fail_mount("remount bind mount", m.destination);
+      apply_propagation(target, m.propagation, m.destination);
+      close(tfd);
+    }
+    return;
+  }
+  if (mount(m.source ? m.source : m.fstype, target, m.fstype, m.flags, m.data) != 0) {
+    char step[64];
+    copy_str(step, sizeof step, "mount ");
+    append_str(step, sizeof step, m.fstype);
+    int err = errno;
+    close(tfd);
+    fail(step, err, m.destination);
+  }
+  close(tfd);
+  if (m.propagation) {
+    tfd = open_in_root(root_fd, m.destination, O_PATH | O_CLOEXEC);
+    if (tfd < 0) fail_mount("reopen mount", m.destination);
+    fd_path(target, tfd);
+    apply_propagation(target, m.propagation, m.destination);
+    close(tfd);
+  }
+}
+
+void make_device(int root_fd, const DeviceSpec& d, bool in_userns) {
+  char parent[4096], name[256];
+  split_path(d.path, parent, name);
+  if (mkdir_all_in_root(root_fd, parent, 0755) != 0) fail_mount("create device directory", d.path);
+  int pfd = open_in_root(root_fd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (pfd < 0) fail_mount("open device directory", d.path);
+  if (in_userns) {
+    // mknod is not allowed in a user namespace: bind the host's node instead.
+    int f = openat(pfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f < 0) fail_mount("create device bind target", d.path);
+    close(f);
+    int tfd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (tfd < 0) fail_mount("open device bind target", d.path);
+    char target[40];
+    fd_path(target, tfd);
+    if (mount(d.host_path ? d.host_path : d.path, target, nullptr, MS_BIND, nullptr) != 0)
+      fail_mount("bind device", d.path);
+    close(tfd);
+  } else {
+    if (mknodat(pfd, name, d.mode, d.dev) != 0) {
+      if (errno != EEXIST) fail_mount("mknod", d.path);
+    } else {
+      if (fchmodat(pfd, name, d.mode & 07777, 0) != 0) fail_mount("chmod device", d.path);
+      if (fchownat(pfd, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) fail_mount("chown device", d.path);
+    }
+  }
+  close(pfd);
+}
+
+void setup_dev(const LaunchPlan& plan, int root_fd) {
+  for (int i = 0; i < plan.ndevices; i++) make_device(root_fd, plan.devices[i], plan.in_userns);
+  int dev = open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dev < 0) fail_mount("open /dev", "/dev");
+  static const char* const links[][2] = {
+      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"}};
+  for (auto& l : links) {
+    if (symlinkat(l[0], dev, l[1]) != 0 && errno != EEXIST) fail_mount("create /dev symlink", l[1]);
+  }
+  // /dev/ptmx must be the devpts instance's multiplexer, not the host's.
+  if (unlinkat(dev, "ptmx", 0) != 0 && errno != ENOENT) fail_mount("remove /dev/ptmx", "/dev/ptmx");
+  if (symlinkat("pts/ptmx", dev, "ptmx") != 0) fail_mount("create /dev/ptmx symlink", "/dev/ptmx");
+  close(dev);
+}
+
+void mask_paths(const LaunchPlan& plan, int root_fd) {
+  if (plan.nmasked == 0) return;
+  // CVE-2025-31133 class: the node bound over masked files is verified to be the real
+  // /dev/null (char 1:3) by fd, before the container can plant anything.
+  int null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+  struct stat st;
+  if (null_fd < 0 || fstat(null_fd, &st) != 0 || !S_ISCHR(st.st_mode) ||
+      major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    fail("verify host /dev/null", errno ? errno : EINVAL, "/dev/null");
+  char source[40];
+  fd_path(source, null_fd);
+  for (int i = 0; i < plan.nmasked; i++) {
+    const char* p = plan.masked_paths[i];
+    int fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      fail_mount("open masked path", p);
+    }
+    char target[40];
+    fd_path(target, fd);
+    if (fstat(fd, &st) != 0) fail_mount("stat masked path", p);
+    int r;
+    if (S_ISDIR(st.st_mode)) r = mount("tmpfs", target, "tmpfs", MS_RDONLY, nullptr);
+    else if (S_ISLNK(st.st_mode)) r = 0;  // a symlink names nothing of its own to hide
+    else r = mount(source, target, nullptr, MS_BIND, nullptr);
+    if (r != 0) fail_mount("mask path", p);
+    close(fd);
+  }
+  close(null_fd);
+}
+
+void readonly_paths(const LaunchPlan& plan, int root_fd) {
+  for (int i = 0; i < plan.nreadonly; i++) {
+    const char* p = plan.readonly_paths[i];
+    int fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      fail_mount("open readonly path", p);
+    }
+    char target[40];
+    fd_path(target, fd);
+    if (mount(target, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail_mount("bind readonly path", p);
+    close(fd);
+    fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) fail_mount("reopen readonly path", p);
+    fd_path(target, fd);
+    if (bind_remount(target, fd, MS_RDONLY) != 0) fail_mount("remount readonly path", p);
+    close(fd);
+  }
+}
+
+}  // namespace
+
+int open_in_root(int root_fd, const char* path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (unsigned long long)flags;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long r;
+  do { r = syscall(SYS_openat2, root_fd, path, &how, sizeof how); } while (r < 0 && errno == EAGAIN);
+  return (int)r;
+}
+
+int mkdir_all_in_root(int root_fd, const char* path, mode_t mode) {
+  char buf[4096];
+  copy_str(buf, sizeof buf, path);
+  size_t len = strnlen(buf, sizeof buf);
+  // Walk prefixes "/a", "/a/b", ...: each is resolved from the root, so a symlink planted in
+  // the rootfs is followed inside it and never out of it.
+  for (size_t i = 1; i <= len; i++) {
+    if (i != len && buf[i] != '/') continue;
+    char saved = buf[i];
+    buf[i] = 0;
+    int fd = open_in_root(root_fd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      close(fd);
+    } else if (errno == ENOENT) {
+      char parent[4096], name[256];
+      split_path(buf, parent, name);
+      int pfd = open_in_root(root_fd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (pfd < 0) return -1;
+      int r = mkdirat(pfd, name, mode);
+      int err = errno;
+      close(pfd);
+      if (r != 0 && err != EEXIST) { errno = err; return -1; }
+    } else {
+      return -1;
+    }
+    buf[i] = saved;
+  }
+  return 0;
+}
+
+int prepare_rootfs(const LaunchPlan& plan) {
+  if (mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0)
+    fail_mount("set rootfs propagation", "/");
+  // pivot_root needs the rootfs to be a mount point of its own.
+  if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    fail_mount("bind mount rootfs", plan.rootfs);
+  int root_fd = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) fail_mount("open rootfs", plan.rootfs);
+  for (int i = 0; i < plan.nmounts; i++) do_mount(root_fd, plan.mounts[i]);
+  if (plan.setup_dev) setup_dev(plan, root_fd);
+  if (plan.cwd && mkdir_all_in_root(root_fd, plan.cwd, 0755) != 0) fail_mount("create cwd", plan.cwd);
+  mask_paths(plan, root_fd);
+  readonly_paths(plan, root_fd);
+  return root_fd;
+}
+
+void enter_rootfs(const LaunchPlan& plan, int root_fd) {
+  if (plan.no_pivot) {
+    if (fchdir(root_fd) != 0) fail_mount("chdir to rootfs", plan.rootfs);
+    if (mount(plan.rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) fail_mount("move rootfs to /", plan.rootfs);
+    if (chroot(".") != 0) fail_mount("chroot", plan.rootfs);
+  } else {
+    int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    int new_root = open(plan.rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (old_root < 0 || new_root < 0) fail_mount("open roots for pivot_root", plan.rootfs);
+    if (fchdir(new_root) != 0) fail_mount("chdir to rootfs", plan.rootfs);
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail_mount("pivot_root", plan.rootfs);
+    // The old root is now stacked under "."; detach it without propagating to the host.
+    if (fchdir(old_root) != 0) fail_mount("chdir to old root", "/");
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) fail_mount("make old root rslave", "/");
+    if (umount2(".", MNT_DETACH) != 0) fail_mount("unmount old root", "/");
+    close(old_root);
+    close(new_root);
+  }
+  if (chdir("/") != 0) fail_mount("chdir /", "/");
+  close(root_fd);
+  if (plan.rootfs_readonly) {
+    int fd = open("/", O_PATH | O_CLOEXEC);
+    if (fd < 0 || bind_remount("/", fd, MS_RDONLY) != 0) fail_mount("remount rootfs read-only", "/");
+    close(fd);
+  }
+}
+
+}  // namespace skiff

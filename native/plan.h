@@ -1,0 +1,117 @@
+// The launch plan: everything the container init needs, built by the parent before clone.
+// The child only reads it (see design.md section 2): all strings and arrays are owned by the
+// parent's PlanStorage, which the forked child inherits as a copy of the address space.
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/resource.h>
+
+namespace skiff {
+
+struct MountSpec {
+  const char* source;       // may be null (proc, tmpfs, ...)
+  const char* destination;  // absolute, resolved inside the rootfs
+  const char* fstype;       // null for bind mounts
+  const char* data;         // filesystem options, may be null
+  unsigned long flags;      // MS_* flags for the mount itself (not propagation)
+  unsigned long propagation;// MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), or 0
+  unsigned long remount;    // for binds: flags to apply by a bind remount (ro, nosuid, ...), or 0
+  bool bind;
+  bool source_is_dir;       // bind of a directory (create a dir), else a file
+  bool is_cgroup;           // "cgroup" type: on a v1 host becomes a tmpfs of per-controller binds
+};
+
+struct DeviceSpec {
+  const char* path;         // absolute, inside the container
+  mode_t mode;              // S_IFCHR/S_IFBLK/S_IFIFO | permissions
+  dev_t dev;
+  uid_t uid;
+  gid_t gid;
+  const char* host_path;    // for bind-creating in a user namespace; may be null
+};
+
+struct NsJoin {
+  int nstype;               // CLONE_NEW* constant
+  int fd;                   // opened by the parent
+  const char* path;         // for error messages
+};
+
+struct RlimitSpec {
+  int resource;
+  rlim_t soft;
+  rlim_t hard;
+  const char* name;
+};
+
+struct SysctlSpec {
+  const char* path;         // /proc/sys/...
+  const char* value;
+};
+
+struct CapSets {
+  uint64_t bounding, effective, permitted, inheritable, ambient;
+};
+
+struct LaunchPlan {
+  unsigned long clone_flags;  // CLONE_NEW* to create
+  NsJoin joins[8];
+  int njoins;
+
+  // filesystem
+  bool new_mount_ns;
+  const char* rootfs;         // absolute host path
+  bool rootfs_readonly;
+  unsigned long rootfs_propagation;  // default MS_SLAVE|MS_REC
+  bool no_pivot;
+  const MountSpec* mounts;
+  int nmounts;
+  bool setup_dev;             // create default devices and /dev symlinks
+  const DeviceSpec* devices;
+  int ndevices;
+  const char* const* masked_paths;
+  int nmasked;
+  const char* const* readonly_paths;
+  int nreadonly;
+  const SysctlSpec* sysctls;
+  int nsysctls;
+  bool in_userns;             // devices are bind-mounted rather than created
+
+  const char* hostname;       // null: leave as is
+  const char* domainname;
+  const char* keyring_name;   // null: --no-new-keyring
+
+  // process
+  const RlimitSpec* rlimits;
+  int nrlimits;
+  bool has_oom_score_adj;
+  int oom_score_adj;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* gids;
+  int ngids;
+  int umask;                  // -1: leave as is
+  bool has_caps;
+  CapSets caps;
+  int cap_last_cap;
+  bool no_new_privs;
+  const char* cwd;
+  const char* const* argv;
+  const char* const* envp;
+  const char* path_env;       // the container's PATH, for resolving argv[0]
+
+  // fds
+  int preserve_fds;           // keep 3 .. 3+preserve_fds-1
+  int sync_fd;                // child's end of the sync socket
+  int state_dirfd;            // O_PATH dir holding exec.fifo
+  const char* fifo_name;
+
+  // seccomp (a finished BPF program, compiled in the parent), may be empty
+  const void* seccomp_filter;  // struct sock_filter[]
+  unsigned short seccomp_len;
+  unsigned int seccomp_flags;
+};
+
+// Runs the container init in the freshly cloned child. Never returns.
+[[noreturn]] void child_main(const LaunchPlan& plan);
+
+}  // namespace skiff

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import { loadContainer } from '../container/ops';
+import { publicState } from '../container/view';
+import type { State } from '../oci/spec';
+import { store } from './main';
+import { out } from './output';
+
+function ownerName(dir: string): string {
+  try {
+    const uid = fs.statSync(dir).uid;
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (Number(f[2]) === uid) return f[0];
+    }
+    return `#${uid}`;
+  } catch {
+    return '';
+  }
+}
+
+// Go's text/tabwriter as runc configures it: min width 12, padding 3.
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(12, ...rows.map((r) => r[i].length + 3)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('')).join('\n') + '\n';
+}
+
+export default function list(program: Command, o: { format: string; quiet?: boolean }): void {
+  const s = store(program);
+  const states: State[] = [];
+  for (const id of s.ids()) {
+    try {
+      const c = loadContainer(s, id, false);
+      states.push(publicState(c.state, c.status, ownerName(s.dir(id))));
+    } catch {
+      // removed while we listed
+    }
+  }
+  if (o.quiet) {
+    out(states.map((st) => st.id + '\n').join(''));
+  } else if (o.format === 'json') {
+    out(states.length ? JSON.stringify(states) + '\n' : 'null\n');
+  } else {
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+      ...states.map((st) => [st.id, String(st.pid), st.status, st.bundle, st.created, st.owner])];
+    out(table(rows));
+  }
+}

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { SkiffError } from '../errors';
+import { defaultSpec } from '../oci/defaults';
+
+export default function spec(_program: Command, o: { bundle: string; rootless?: boolean }): void {
+  const file = path.join(o.bundle, 'config.json');
+  if (!fs.existsSync(o.bundle)) throw new SkiffError(`bundle directory ${o.bundle} does not exist`);
+  if (fs.existsSync(file)) throw new SkiffError('File config.json exists. Remove it first');
+  // Tab-indented, as runc writes it.
+  fs.writeFileSync(file, JSON.stringify(defaultSpec({ rootless: o.rootless }), null, '\t'), { mode: 0o666 });
+}

@@ -1,0 +1,131 @@
+// create: bundle in, a container whose init waits on the exec fifo out. Any failure undoes
+// everything it made: no state dir, cgroup or process is left behind.
+import * as fs from 'fs';
+import * as path from 'path';
+import { SkiffError } from '../errors';
+import { native, Sync } from '../native';
+import type { SyncMessage } from '../native';
+import { loadSpec } from '../oci/validate';
+import type { IdMapping, Spec } from '../oci/spec';
+import { CgroupManager, planCgroup } from '../cgroups/manager';
+import { buildPlan, hostIdFor } from '../launch/plan';
+import type { CreateOptions } from '../launch/plan';
+import { pidStartTime } from './proc';
+import { ContainerState, Store } from './store';
+
+export interface CreateRequest extends CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+}
+
+// A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
+export function describeChildError(m: SyncMessage): string {
+  const cause = m.errno ? m.message.charAt(0).toLowerCase() + m.message.slice(1) : '';
+  if (m.step.startsWith('exec: ')) return `exec: ${JSON.stringify(m.detail)}: ${m.step.slice(6)}`;
+  return [m.step, m.detail].filter(Boolean).join(' ') + (cause ? `: ${cause}` : '');
+}
+
+export function writePidFile(file: string, pid: number): void {
+  // Atomic and without a newline: clients read it the moment create returns.
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, abs);
+}
+
+function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: IdMapping[] | undefined): void {
+  if (!maps?.length) return;
+  fs.writeFileSync(`/proc/${pid}/${file}`, maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n'));
+}
+
+function checkRootfs(spec: Spec, bundle: string): string {
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(rootfs);
+  } catch {
+    throw new SkiffError(`rootfs (${rootfs}) does not exist`);
+  }
+  if (!st.isDirectory()) throw new SkiffError(`rootfs (${rootfs}) is not a directory`);
+  return rootfs;
+}
+
+export function createContainer(store: Store, req: CreateRequest): ContainerState {
+  const bundle = path.resolve(req.bundle);
+  const spec = loadSpec(bundle);
+  const rootfs = checkRootfs(spec, bundle);
+  if (spec.process?.terminal) {
+    throw new SkiffError('config.json: process.terminal: terminals are not supported by skiff yet; set it to false');
+  }
+  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
+  const stateDir = store.claim(req.id);
+  const cgroups = new CgroupManager(cgroupRecord);
+  let pid = 0;
+  let syncFd = -1;
+  let cgroupFd: number | undefined;
+  try {
+    const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
+    cgroups.create();
+    cgroups.applyDevices(spec.linux?.resources?.devices);
+    const fifo = store.fifoPath(req.id);
+    native().mkfifo(fifo, 0o622);
+    if (plan.inUserns) {
+      fs.chownSync(fifo, hostIdFor(spec.linux?.uidMappings, 0), hostIdFor(spec.linux?.gidMappings, 0));
+    }
+    cgroupFd = cgroups.openUnifiedFd();
+    plan.cgroupFd = cgroupFd;
+    ({ pid, syncFd } = native().spawnInit(plan));
+    if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
+    cgroupFd = undefined;
+    writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
+    writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
+    cgroups.join(pid);
+    native().syncSend(syncFd, Sync.Go);
+    for (;;) {
+      const msg = native().syncRecv(syncFd);
+      if (!msg) throw new SkiffError('container init exited during setup');
+      if (msg.type === Sync.Error) throw new SkiffError(describeChildError(msg));
+      if (msg.type === Sync.CreateRuntime) {
+        native().syncSend(syncFd, Sync.HooksDone);
+        continue;
+      }
+      if (msg.type === Sync.Ready) break;
+      throw new SkiffError(`container init sent an unexpected message (${msg.type})`);
+    }
+    const startTime = pidStartTime(pid);
+    if (!startTime) throw new SkiffError('container init exited during setup');
+    const state: ContainerState = {
+      ociVersion: spec.ociVersion,
+      id: req.id,
+      pid,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      annotations: spec.annotations,
+      initStartTime: startTime,
+      started: false,
+      cgroup: cgroupRecord,
+      config: spec,
+    };
+    store.save(state);
+    if (req.pidFile) writePidFile(req.pidFile, pid);
+    native().closeFd(syncFd);
+    return state;
+  } catch (e) {
+    if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
+    if (syncFd >= 0) native().closeFd(syncFd);
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      native().waitPidSync(pid);
+    }
+    cgroups.destroy();
+    cgroups.undo();
+    store.remove(req.id);
+    throw e;
+  }
+}

@@ -1,0 +1,150 @@
+// A checked Spec + the bundle + create's flags -> the NativePlan the addon turns into C
+// structs before clone. Everything that can fail on bad input fails here, before anything
+// exists on the host.
+import * as fs from 'fs';
+import * as path from 'path';
+import { SkiffError } from '../errors';
+import type { NativeDevice, NativePlan } from '../native';
+import type { Spec, IdMapping } from '../oci/spec';
+import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
+import type { CgroupRecord } from '../cgroups/manager';
+import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
+
+export const CLONE_NEW: Record<string, number> = {
+  mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
+  user: 0x10000000, pid: 0x20000000, network: 0x40000000,
+};
+
+export interface CreateOptions {
+  noPivot?: boolean;
+  preserveFds?: number;
+  noNewKeyring?: boolean;
+}
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+// The nodes every container gets (runc's default devices).
+const DEFAULT_DEVICES = [
+  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
+  ['/dev/tty', 5, 0], ['/dev/urandom', 1, 9], ['/dev/random', 1, 8],
+] as const;
+
+function devices(spec: Spec): NativeDevice[] {
+  const out = new Map<string, NativeDevice>();
+  for (const [p, major, minor] of DEFAULT_DEVICES) {
+    out.set(p, { path: p, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0, hostPath: p });
+  }
+  for (const d of spec.linux?.devices ?? []) {
+    const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    out.set(path.normalize(d.path), {
+      path: path.normalize(d.path), mode: type | (d.fileMode ?? 0o666), major: d.major ?? 0, minor: d.minor ?? 0,
+      uid: d.uid ?? 0, gid: d.gid ?? 0, hostPath: d.path,
+    });
+  }
+  return [...out.values()];
+}
+
+// The host id that container id `id` maps to (for chown of what the container must open).
+export function hostIdFor(maps: IdMapping[] | undefined, id: number): number {
+  if (!maps || maps.length === 0) return id;
+  for (const m of maps) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
+  throw new SkiffError(`config.json: linux.uidMappings: container id ${id} is not mapped`);
+}
+
+function envValue(env: string[], name: string): string | undefined {
+  for (let i = env.length - 1; i >= 0; i--) if (env[i].startsWith(name + '=')) return env[i].slice(name.length + 1);
+  return undefined;
+}
+
+// runc gives HOME from the container's /etc/passwd when the config does not set it. The file
+// is read only if it resolves inside the rootfs.
+function homeFor(rootfs: string, uid: number): string {
+  try {
+    const file = fs.realpathSync(path.join(rootfs, 'etc/passwd'));
+    if (!file.startsWith(fs.realpathSync(rootfs) + '/')) return '/';
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
+    }
+  } catch {
+    // no passwd: "/" as runc does
+  }
+  return '/';
+}
+
+export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: string, id: string,
+  cgroup: CgroupRecord, opts: CreateOptions): NativePlan {
+  const linux = spec.linux ?? {};
+  const proc = spec.process!;
+  const namespaces = linux.namespaces ?? [];
+  let cloneFlags = 0;
+  const joins: { type: number; path: string }[] = [];
+  for (const ns of namespaces) {
+    if (ns.path) joins.push({ type: CLONE_NEW[ns.type], path: ns.path });
+    else cloneFlags |= CLONE_NEW[ns.type];
+  }
+  const has = (t: string) => namespaces.some((n) => n.type === t);
+  const newMountNs = (cloneFlags & CLONE_NEW.mount) !== 0;
+  if (!newMountNs) {
+    throw new SkiffError(has('mount')
+      ? 'config.json: linux.namespaces: joining an existing mount namespace is not supported by skiff yet'
+      : 'config.json: linux.namespaces: a mount namespace is required to set up the rootfs');
+  }
+  if (spec.hostname && !has('uts')) throw new SkiffError('config.json: hostname: setting the hostname needs a uts namespace');
+  if (spec.domainname && !has('uts')) throw new SkiffError('config.json: domainname: setting the domainname needs a uts namespace');
+  const inUserns = has('user');
+  if (inUserns && !linux.uidMappings?.length && !namespaces.find((n) => n.type === 'user')?.path)
+    throw new SkiffError('config.json: linux.uidMappings: a new user namespace needs uid and gid mappings');
+  if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
+    throw new SkiffError('config.json: linux.uidMappings: mappings are given but there is no user namespace');
+
+  const rlimits = (proc.rlimits ?? []).map((r, i) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new SkiffError(`config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
+    return { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), name: r.type };
+  });
+
+  const c = proc.capabilities;
+  const caps = c ? {
+    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
+    effective: capMask(c.effective, 'process.capabilities.effective'),
+    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
+    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
+    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
+  } : undefined;
+
+  let env = [...(proc.env ?? [])];
+  if (envValue(env, 'HOME') === undefined) env.push(`HOME=${homeFor(rootfs, proc.user.uid)}`);
+  let preserveFds = opts.preserveFds ?? 0;
+  // systemd socket activation: runc passes LISTEN_FDS through, renumbered for pid 1.
+  const listenFds = Number(process.env.LISTEN_FDS ?? 0);
+  if (listenFds > 0) {
+    preserveFds += listenFds;
+    env = env.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
+    env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
+  }
+
+  const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
+
+  return {
+    cloneFlags, joins, newMountNs, rootfs,
+    rootfsReadonly: spec.root?.readonly === true,
+    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    noPivot: opts.noPivot === true,
+    mounts: nativeMounts(spec.mounts, bundle, cgroup, (cloneFlags & CLONE_NEW.cgroup) !== 0),
+    setupDev: needsDevSetup(spec.mounts),
+    devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths: linux.readonlyPaths ?? [],
+    sysctls, inUserns,
+    hostname: spec.hostname, domainname: spec.domainname,
+    keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
+    rlimits, oomScoreAdj: proc.oomScoreAdj,
+    uid: proc.user.uid, gid: proc.user.gid, gids: proc.user.additionalGids ?? [], umask: proc.user.umask,
+    caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
+    cwd: proc.cwd, args: proc.args!, env, pathEnv: envValue(env, 'PATH'),
+    preserveFds, stateDir,
+  };
+}

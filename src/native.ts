@@ -1,0 +1,127 @@
+// The only import of the compiled addon (design.md section 5), typed.
+import * as path from 'path';
+
+export interface NativeMount {
+  source?: string;
+  destination: string;
+  fstype?: string;
+  data?: string;
+  flags: number;
+  propagation: number;
+  remount: number;
+  bind: boolean;
+  sourceIsDir: boolean;
+}
+
+export interface NativeDevice {
+  path: string;
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+  hostPath?: string;
+}
+
+export interface NativeRlimit {
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+  name: string;
+}
+
+export interface NativeCaps {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+// Mirrors struct LaunchPlan in native/plan.h.
+export interface NativePlan {
+  cloneFlags: number;
+  joins: { type: number; path: string }[];
+  newMountNs: boolean;
+  rootfs: string;
+  rootfsReadonly: boolean;
+  rootfsPropagation: number;
+  noPivot: boolean;
+  mounts: NativeMount[];
+  setupDev: boolean;
+  devices: NativeDevice[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctls: { path: string; value: string }[];
+  inUserns: boolean;
+  hostname?: string;
+  domainname?: string;
+  keyringName?: string;
+  rlimits: NativeRlimit[];
+  oomScoreAdj?: number;
+  uid: number;
+  gid: number;
+  gids: number[];
+  umask?: number;
+  caps?: NativeCaps;
+  capLastCap: number;
+  noNewPrivs: boolean;
+  cwd: string;
+  args: string[];
+  env: string[];
+  pathEnv?: string;
+  preserveFds: number;
+  stateDir: string;
+  cgroupFd?: number;
+  seccompFilter?: Buffer;
+  seccompFlags?: number;
+}
+
+// Mirrors enum SyncType in native/sync.h.
+export const enum Sync {
+  Go = 1,
+  CreateRuntime = 2,
+  HooksDone = 3,
+  Ready = 4,
+  Error = 5,
+}
+
+export interface SyncMessage {
+  type: Sync;
+  errno: number;
+  step: string;
+  detail: string;
+  message: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: number | null;
+}
+
+interface Addon {
+  spawnInit(plan: NativePlan): { pid: number; syncFd: number };
+  syncSend(fd: number, type: Sync): void;
+  syncRecv(fd: number): SyncMessage | null;
+  mkfifo(path: string, mode: number): void;
+  openExecFifo(path: string, pid: number): boolean;
+  flock(fd: number, op: number): void;
+  waitPidSync(pid: number): ExitStatus | null;
+  waitPid(pid: number): Promise<ExitStatus | null>;
+  waitExited(pids: number[]): void;
+  closeFd(fd: number): void;
+}
+
+let addon: Addon | undefined;
+
+export function native(): Addon {
+  if (!addon) {
+    // dist/src/native.js -> build/Release/skiff.node
+    addon = require(path.join(__dirname, '..', '..', 'build', 'Release', 'skiff.node')) as Addon;
+  }
+  return addon;
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_UN = 8;
