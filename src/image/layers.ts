@@ -1,0 +1,436 @@
+// Unpacking one layer tar (already decompressed) into a directory.
+//
+// Two modes:
+//  - 'overlay': the layer alone, as an overlayfs lower dir. Whiteouts become char 0:0 devices and
+//    opaque dirs get trusted.overlay.opaque=y, so stacking the dirs with overlayfs gives the image.
+//  - 'apply': onto a tree holding the layers below (the flattened --copy rootfs): whiteouts delete.
+//
+// Containment: entry names are cleaned; a name that climbs out with `..` is refused, an absolute
+// one is taken relative to the root (as tar does). We never follow a symlink while writing: every
+// parent is lstat'ed and a symlink parent is refused; files are created with O_EXCL|O_NOFOLLOW
+// after removing what was there. Symlink targets are stored as they are (they only mean
+// something inside the container). Hardlink targets must be inside the tree.
+//
+// Node has no mknod or setxattr, so devices, fifos, whiteouts and anything carrying xattrs are
+// collected and handed to GNU tar (always present on Debian) in one batch: see flush().
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import type { Readable } from 'stream';
+import type { Header as Headers } from 'tar-stream';
+import { ImageError } from './digest';
+import { TarEntry, tarArchive } from './tarwrite';
+
+export type UnpackMode = 'overlay' | 'apply';
+
+export interface UnpackStats {
+  entries: number;
+  files: number;
+  bytes: number;
+  whiteouts: number;
+  opaque: string[];
+}
+
+const IS_ROOT = process.getuid ? process.getuid() === 0 : false;
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+let paxPatched = false;
+/**
+ * tar-stream decodes pax values as UTF-8 text, which corrupts binary xattr values. Decode xattr
+ * values as latin1 instead (one char per byte) so they can be turned back into the exact bytes.
+ */
+function patchPaxDecoding(): void {
+  if (paxPatched) return;
+  paxPatched = true;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const headers = require(path.join(path.dirname(require.resolve('tar-stream')), 'headers.js'));
+  headers.decodePax = function decodePax(buf: Buffer): Record<string, string> {
+    const result: Record<string, string> = {};
+    while (buf.length) {
+      let i = 0;
+      while (i < buf.length && buf[i] !== 32) i++;
+      const len = parseInt(buf.subarray(0, i).toString(), 10);
+      if (!len) return result;
+      const rec = buf.subarray(i + 1, len - 1);
+      const eq = rec.indexOf(61);
+      if (eq === -1) return result;
+      const key = rec.subarray(0, eq).toString();
+      result[key] = rec.subarray(eq + 1).toString(key.startsWith('SCHILY.xattr.') ? 'latin1' : 'utf8');
+      buf = buf.subarray(len);
+    }
+    return result;
+  };
+}
+
+/** Cleans a tar name into a path relative to the root; '' is the root itself. Refuses escapes. */
+export function cleanEntryName(name: string, what: string): string {
+  if (name.includes('\0')) throw new ImageError(`${what}: entry name contains a NUL byte`);
+  const n = path.posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
+  // normalize('/' + x) can never climb above '/', so check the raw components for '..'.
+  const parts = name.split('/');
+  let depth = 0;
+  for (const p of parts) {
+    if (p === '..') depth--;
+    else if (p !== '' && p !== '.') depth++;
+    if (depth < 0) throw new ImageError(`${what}: entry ${JSON.stringify(name)} points outside the layer (refused)`);
+  }
+  return n;
+}
+
+interface DirMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+class Unpacker {
+  readonly stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, opaque: [] };
+  /** Paths (relative) written by this layer, including parents created for them. */
+  private written = new Set<string>();
+  /** Directories known to be real dirs (not symlinks) since the last destructive change. */
+  private goodDirs = new Set<string>(['']);
+  private dirMeta = new Map<string, DirMeta>();
+  private dirXattrs = new Map<string, Record<string, Buffer>>();
+  private pending = new Map<string, TarEntry>();
+
+  constructor(readonly root: string, readonly mode: UnpackMode, readonly what: string) {}
+
+  abs(rel: string): string {
+    return rel === '' ? this.root : this.root + '/' + rel;
+  }
+
+  lstat(rel: string): fs.Stats | undefined {
+    try {
+      return fs.lstatSync(this.abs(rel));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Makes sure every parent of rel is a real directory, creating missing ones. */
+  ensureDir(rel: string, entryName: string): void {
+    if (this.goodDirs.has(rel)) return;
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    this.ensureDir(parent, entryName);
+    const st = this.lstat(rel);
+    if (!st) {
+      fs.mkdirSync(this.abs(rel), 0o755);
+      this.written.add(rel);
+    } else if (st.isSymbolicLink()) {
+      throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} goes through the symlink ${JSON.stringify(rel)} (refused: it could point outside the tree)`);
+    } else if (!st.isDirectory()) {
+      if (this.mode === 'apply' && !this.written.has(rel)) {
+        // A lower layer's file where this layer has a directory: the upper layer wins.
+        this.remove(rel, st);
+        fs.mkdirSync(this.abs(rel), 0o755);
+        this.written.add(rel);
+      } else {
+        throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} needs ${JSON.stringify(rel)} to be a directory, but it is not`);
+      }
+    }
+    this.goodDirs.add(rel);
+  }
+
+  /** Removes what is at rel so something else can take its place. */
+  remove(rel: string, st: fs.Stats | undefined = this.lstat(rel)): void {
+    if (!st) return;
+    if (st.isDirectory()) {
+      this.flush();
+      fs.rmSync(this.abs(rel), { recursive: true, force: true });
+      this.goodDirs.clear();
+      this.goodDirs.add('');
+    } else {
+      fs.unlinkSync(this.abs(rel));
+    }
+  }
+
+  private prepare(rel: string, name: string): fs.Stats | undefined {
+    this.ensureDir(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), name);
+    this.pending.delete(rel);
+    this.written.add(rel);
+    return this.lstat(rel);
+  }
+
+  entry(h: Headers, stream: Readable, next: (err?: unknown) => void): void {
+    const pax = (h.pax ?? {}) as Record<string, string>;
+    const uid = pax.uid !== undefined ? Number(pax.uid) : h.uid ?? 0;
+    const gid = pax.gid !== undefined ? Number(pax.gid) : h.gid ?? 0;
+    const mtime = pax.mtime !== undefined ? Number(pax.mtime) : h.mtime ? h.mtime.getTime() / 1000 : 0;
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    let xattrs: Record<string, Buffer> | undefined;
+    for (const k of Object.keys(pax)) {
+      if (!k.startsWith('SCHILY.xattr.')) continue;
+      const name = k.slice(13);
+      if (name.startsWith('trusted.overlay.')) continue; // never let a layer forge overlay metadata
+      (xattrs ??= {})[name] = Buffer.from(pax[k], 'latin1');
+    }
+    const rel = cleanEntryName(h.name, this.what);
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    this.stats.entries++;
+
+    const skip = () => {
+      stream.on('end', () => next());
+      stream.on('error', next);
+      stream.resume();
+    };
+
+    if (base.startsWith('.wh.')) {
+      if (base === '.wh..wh..opq') this.opaque(dir, h.name);
+      else this.whiteout(dir, base.slice(4), h.name);
+      return skip();
+    }
+
+    switch (h.type) {
+      case 'directory': {
+        if (rel !== '') {
+          const st = this.prepare(rel, h.name);
+          if (st && !st.isDirectory()) this.remove(rel, st);
+          if (!st || !st.isDirectory()) fs.mkdirSync(this.abs(rel), 0o700);
+          this.goodDirs.add(rel);
+        }
+        this.dirMeta.set(rel, { mode, uid, gid, mtime });
+        if (xattrs) this.dirXattrs.set(rel, { ...this.dirXattrs.get(rel), ...xattrs });
+        return skip();
+      }
+      case 'file':
+      case 'contiguous-file': {
+        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a file at the root`);
+        const st = this.prepare(rel, h.name);
+        this.remove(rel, st);
+        this.stats.files++;
+        this.stats.bytes += h.size ?? 0;
+        if (xattrs) {
+          // Files with xattrs go through GNU tar with their content (rare: file capabilities).
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', next);
+          stream.on('end', () => {
+            this.pending.set(rel, { name: rel, type: 'file', mode, uid, gid, mtime, xattrs, data: Buffer.concat(chunks) });
+            next();
+          });
+          return;
+        }
+        let fd: number;
+        try {
+          fd = fs.openSync(this.abs(rel), CREATE_FLAGS, 0o600);
+        } catch (e) {
+          return next(e);
+        }
+        let failed = false;
+        stream.on('data', (c: Buffer) => {
+          if (failed) return;
+          try {
+            let off = 0;
+            while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+          } catch (e) {
+            failed = true;
+            stream.destroy(e as Error);
+          }
+        });
+        stream.on('error', (e) => {
+          try { fs.closeSync(fd); } catch { /* already closed */ }
+          next(e);
+        });
+        stream.on('end', () => {
+          try {
+            if (IS_ROOT) fs.fchownSync(fd, uid, gid);
+            fs.fchmodSync(fd, mode);
+            fs.futimesSync(fd, mtime, mtime);
+            fs.closeSync(fd);
+          } catch (e) {
+            return next(e);
+          }
+          next();
+        });
+        return;
+      }
+      case 'symlink': {
+        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a symlink at the root`);
+        const st = this.prepare(rel, h.name);
+        this.remove(rel, st);
+        const p = this.abs(rel);
+        fs.symlinkSync(h.linkname ?? '', p);
+        if (IS_ROOT) fs.lchownSync(p, uid, gid);
+        fs.lutimesSync(p, mtime, mtime);
+        if (xattrs) this.pending.set(rel, { name: rel, type: 'symlink', linkname: h.linkname ?? '', mode, uid, gid, mtime, xattrs });
+        return skip();
+      }
+      case 'link': {
+        const target = cleanEntryName(h.linkname ?? '', this.what + ` (hardlink ${h.name})`);
+        if (target === '' || target === rel) throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} has an invalid target ${JSON.stringify(h.linkname)}`);
+        const tdir = target.includes('/') ? target.slice(0, target.lastIndexOf('/')) : '';
+        // The target's parents must be real dirs too, or link() would resolve through a symlink.
+        try {
+          this.ensureExistingDir(tdir, h.name);
+        } catch (e) {
+          return next(e);
+        }
+        if (this.pending.has(target)) this.flush();
+        const tst = this.lstat(target);
+        if (!tst || tst.isDirectory()) {
+          throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not a file in this layer (refused)`);
+        }
+        const st = this.prepare(rel, h.name);
+        if (st) {
+          if (st.ino === tst.ino && st.dev === tst.dev) return skip();
+          this.remove(rel, st);
+        }
+        fs.linkSync(this.abs(target), this.abs(rel));
+        return skip();
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a device at the root`);
+        const st = this.prepare(rel, h.name);
+        this.remove(rel, st);
+        this.pending.set(rel, { name: rel, type: h.type, mode, uid, gid, mtime, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, xattrs });
+        return skip();
+      }
+      default:
+        // pax globals and GNU extensions are consumed by tar-stream; anything else carries no file.
+        return skip();
+    }
+  }
+
+  /** Checks (without creating) that rel and its parents are real directories. */
+  private ensureExistingDir(rel: string, entryName: string): void {
+    if (this.goodDirs.has(rel)) return;
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    this.ensureExistingDir(parent, entryName);
+    const st = this.lstat(rel);
+    if (!st || !st.isDirectory()) {
+      throw new ImageError(`${this.what}: hardlink ${JSON.stringify(entryName)} has a target whose parent ${JSON.stringify(rel)} is not a directory in the tree (refused)`);
+    }
+    this.goodDirs.add(rel);
+  }
+
+  private whiteout(dir: string, name: string, entryName: string): void {
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+      throw new ImageError(`${this.what}: invalid whiteout ${JSON.stringify(entryName)}`);
+    }
+    this.stats.whiteouts++;
+    this.ensureDir(dir, entryName);
+    const rel = dir === '' ? name : dir + '/' + name;
+    // A whiteout hides lower layers only; something this layer itself wrote there stays.
+    if (this.written.has(rel)) return;
+    const st = this.lstat(rel);
+    if (this.mode === 'apply') {
+      this.remove(rel, st);
+      return;
+    }
+    this.remove(rel, st);
+    this.written.add(rel);
+    this.pending.set(rel, { name: rel, type: 'character-device', mode: 0, uid: 0, gid: 0, devmajor: 0, devminor: 0 });
+  }
+
+  private opaque(dir: string, entryName: string): void {
+    this.ensureDir(dir, entryName);
+    this.stats.opaque.push(dir);
+    if (this.mode === 'apply') {
+      this.clearLower(dir);
+      return;
+    }
+    this.dirXattrs.set(dir, { ...this.dirXattrs.get(dir), [OPAQUE_XATTR]: Buffer.from('y') });
+  }
+
+  /** Removes what lower layers put under dir, keeping what this layer wrote. */
+  private clearLower(dir: string): void {
+    for (const name of fs.readdirSync(this.abs(dir))) {
+      const rel = dir === '' ? name : dir + '/' + name;
+      if (!this.written.has(rel)) {
+        this.remove(rel);
+      } else if (this.lstat(rel)?.isDirectory()) {
+        this.clearLower(rel);
+      }
+    }
+  }
+
+  /** Hands the collected special entries to GNU tar, in one process. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    runTar(this.root, entries, this.what);
+  }
+
+  finish(): void {
+    // Directories carrying xattrs (opaque ones included) go through tar as directory entries.
+    for (const [rel, xattrs] of this.dirXattrs) {
+      const st = this.lstat(rel);
+      if (!st || !st.isDirectory()) continue;
+      this.pending.set(rel + '/', { name: rel === '' ? '.' : rel, type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, xattrs });
+    }
+    this.flush();
+    // Directory metadata last, deepest first, so writing children does not disturb mtimes.
+    const dirs = [...this.dirMeta.keys()].sort((a, b) => b.length - a.length);
+    for (const rel of dirs) {
+      const m = this.dirMeta.get(rel)!;
+      const p = this.abs(rel);
+      if (IS_ROOT) fs.lchownSync(p, m.uid, m.gid);
+      fs.chmodSync(p, m.mode);
+      fs.utimesSync(p, m.mtime, m.mtime);
+    }
+  }
+}
+
+function runTar(root: string, entries: TarEntry[], what: string): void {
+  const args = ['-x', '-f', '-', '-C', root, '--numeric-owner', '--no-recursion', '--xattrs', '--xattrs-include=*'];
+  if (IS_ROOT) args.push('--same-owner', '--same-permissions');
+  const r = spawnSync('tar', args, { input: tarArchive(entries), stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  if (r.error) throw new ImageError(`${what}: cannot run tar to create device nodes and xattrs: ${r.error.message}`);
+  if (r.status !== 0) {
+    const msg = String(r.stderr).trim().split('\n').slice(0, 3).join('; ');
+    throw new ImageError(`${what}: creating device nodes, whiteouts or xattrs failed: ${msg}`);
+  }
+}
+
+/**
+ * Unpacks a decompressed layer tar stream into root (which must exist). Resolves with counts once
+ * every entry is on disk; rejects on the first bad entry or stream error, leaving root partial
+ * (callers unpack into a staging dir and drop it).
+ */
+export function unpackLayer(input: Readable, root: string, mode: UnpackMode, what: string): Promise<UnpackStats> {
+  patchPaxDecoding();
+  // Required lazily: commands that never unpack should not pay for loading tar-stream.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tar = require('tar-stream') as typeof import('tar-stream');
+  const u = new Unpacker(fs.realpathSync(root), mode, what);
+  return new Promise<UnpackStats>((resolve, reject) => {
+    const extract = tar.extract();
+    let done = false;
+    const fail = (e: unknown) => {
+      if (done) return;
+      done = true;
+      input.unpipe?.(extract as never);
+      input.destroy?.();
+      extract.destroy();
+      reject(e instanceof ImageError ? e : new ImageError(`${what}: ${(e as Error).message ?? e}`));
+    };
+    extract.on('entry', (h, stream, next) => {
+      try {
+        u.entry(h, stream as unknown as Readable, (err?: unknown) => (err ? fail(err) : next()));
+      } catch (e) {
+        fail(e);
+      }
+    });
+    extract.on('error', fail);
+    extract.on('finish', () => {
+      if (done) return;
+      try {
+        u.finish();
+      } catch (e) {
+        return fail(e);
+      }
+      done = true;
+      resolve(u.stats);
+    });
+    input.on('error', fail);
+    input.pipe(extract as never);
+  });
+}

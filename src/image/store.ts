@@ -1,0 +1,208 @@
+// The on-disk store. Everything visible under blobs/, layers/, refs/ got there by one rename of
+// a complete, verified object prepared under tmp/, so a crash or a bad input never leaves a
+// half-written object where readers look. See docs/image.md for the layout.
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { digestHex, ImageError } from './digest';
+
+export const DEFAULT_IMAGE_ROOT = '/var/lib/skiff';
+
+export interface RefRecord {
+  name: string;
+  /** The platform manifest the name resolves to. */
+  digest: string;
+  /** The index the manifest was chosen from, kept so `inspect` and prune see it. */
+  index?: string;
+  created: string;
+}
+
+export class Store {
+  readonly root: string;
+  constructor(root: string = DEFAULT_IMAGE_ROOT) {
+    this.root = path.resolve(root);
+  }
+
+  dir(...parts: string[]): string {
+    return path.join(this.root, ...parts);
+  }
+  blobPath(digest: string): string {
+    return this.dir('blobs', 'sha256', digestHex(digest));
+  }
+  layerDir(diffID: string): string {
+    return this.dir('layers', 'sha256', digestHex(diffID));
+  }
+  /** The tree of an unpacked layer (overlayfs lower dir). */
+  layerFs(diffID: string): string {
+    return path.join(this.layerDir(diffID), 'fs');
+  }
+
+  init(): void {
+    for (const d of ['blobs/sha256', 'layers/sha256', 'refs', 'tmp', 'leases', 'bundles']) {
+      fs.mkdirSync(this.dir(d), { recursive: true, mode: 0o700 });
+    }
+  }
+
+  hasBlob(digest: string): boolean {
+    return fs.existsSync(this.blobPath(digest));
+  }
+  hasLayer(diffID: string): boolean {
+    return fs.existsSync(path.join(this.layerDir(diffID), 'meta.json'));
+  }
+  readBlob(digest: string, what = 'blob'): Buffer {
+    try {
+      return fs.readFileSync(this.blobPath(digest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError(`${what} ${digest} is not in the store`);
+      throw e;
+    }
+  }
+
+  /** A private staging dir under tmp/ named after this process, so prune can tell live from dead ones. */
+  stage(kind: string): Staging {
+    this.init();
+    const dir = this.dir('tmp', `${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    return new Staging(this, dir);
+  }
+
+  // ---- references: one small file per name, so updates are a single atomic rename ----
+  refFile(name: string): string {
+    return this.dir('refs', encodeURIComponent(name));
+  }
+  getRef(name: string): RefRecord | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.refFile(name), 'utf8')) as RefRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+  setRef(rec: RefRecord): void {
+    this.init();
+    atomicWrite(this.refFile(rec.name), JSON.stringify(rec, null, 2) + '\n', this.dir('tmp'));
+  }
+  removeRef(name: string): boolean {
+    try {
+      fs.unlinkSync(this.refFile(name));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+  listRefs(): RefRecord[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir('refs'));
+    } catch {
+      return [];
+    }
+    const out: RefRecord[] = [];
+    for (const n of names.sort()) {
+      try {
+        out.push(JSON.parse(fs.readFileSync(this.dir('refs', n), 'utf8')));
+      } catch {
+        /* a ref removed while we listed */
+      }
+    }
+    return out;
+  }
+}
+
+/** Writes a file so readers see either the old content or the new, never a mix. */
+export function atomicWrite(file: string, data: string | Buffer, tmpDir = path.dirname(file)): void {
+  const tmp = path.join(tmpDir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    if (typeof data === 'string') fs.writeSync(fd, data);
+    else fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * The work area of one import or pull. Objects are prepared here and published with commit*,
+ * each a rename; drop() removes whatever was not published.
+ */
+export class Staging {
+  constructor(readonly store: Store, readonly dir: string) {}
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+  /** Publishes a verified blob file. Another process may have published the same one: same bytes, no harm. */
+  commitBlob(file: string, digest: string): void {
+    const dest = this.store.blobPath(digest);
+    if (fs.existsSync(dest)) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    fs.chmodSync(file, 0o644);
+    fs.renameSync(file, dest);
+  }
+  commitBlobData(data: Buffer, digest: string): void {
+    if (this.store.hasBlob(digest)) return;
+    const f = this.file(`blob-${digestHex(digest)}`);
+    fs.writeFileSync(f, data);
+    this.commitBlob(f, digest);
+  }
+  /** Publishes an unpacked layer dir; if a concurrent unpack won the race, ours is discarded. */
+  commitLayer(dir: string, diffID: string): void {
+    const dest = this.store.layerDir(diffID);
+    try {
+      fs.renameSync(dir, dest);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.store.hasLayer(diffID)) {
+        rmTree(dir);
+        return;
+      }
+      throw e;
+    }
+  }
+  drop(): void {
+    rmTree(this.dir);
+  }
+}
+
+export function rmTree(p: string): void {
+  fs.rmSync(p, { recursive: true, force: true, maxRetries: 2 });
+}
+
+/** Disk usage of a tree in bytes (allocated blocks, hard links counted once). */
+export function diskUsage(p: string, seen = new Set<string>()): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  const key = `${st.dev}:${st.ino}`;
+  if (!seen.has(key)) {
+    seen.add(key);
+    total += st.blocks * 512;
+  }
+  if (st.isDirectory()) {
+    for (const e of fs.readdirSync(p)) total += diskUsage(path.join(p, e), seen);
+  }
+  return total;
+}
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
