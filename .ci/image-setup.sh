@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs what the image-store tests and bench need (idempotent): skopeo and umoci build and
 # push test images, docker-registry serves them on loopback, runc runs the bundles we produce,
-# openssl makes the token signer's key pair, busybox-static feeds make-rootfs.sh.
+# busybox-static feeds make-rootfs.sh, zstd makes zstd layers, attr (getfattr) checks xattrs.
 set -eu
-pkgs="skopeo umoci docker-registry runc openssl busybox-static zstd"
+pkgs="skopeo umoci docker-registry runc openssl busybox-static zstd attr tar"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

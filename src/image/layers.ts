@@ -117,17 +117,17 @@ class Unpacker {
     const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
     this.ensureDir(parent, entryName);
     const st = this.lstat(rel);
+    // A parent of something this layer writes is part of this layer, whoever created it.
+    this.written.add(rel);
     if (!st) {
       fs.mkdirSync(this.abs(rel), 0o755);
-      this.written.add(rel);
     } else if (st.isSymbolicLink()) {
       throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} goes through the symlink ${JSON.stringify(rel)} (refused: it could point outside the tree)`);
     } else if (!st.isDirectory()) {
-      if (this.mode === 'apply' && !this.written.has(rel)) {
+      if (this.mode === 'apply') {
         // A lower layer's file where this layer has a directory: the upper layer wins.
         this.remove(rel, st);
         fs.mkdirSync(this.abs(rel), 0o755);
-        this.written.add(rel);
       } else {
         throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} needs ${JSON.stringify(rel)} to be a directory, but it is not`);
       }

@@ -91,7 +91,7 @@ export class RegistryClient {
   }
 
   private fail(what: string, msg: string): never {
-    throw new ImageError(`pull ${this.name}: ${what}: ${msg}`);
+    throw new ImageError(`${this.name}: ${what}: ${msg}`);
   }
 
   private send(url: URL, headers: Record<string, string>, what: string): Promise<Resp> {
@@ -106,7 +106,7 @@ export class RegistryClient {
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (e) => {
         const hint = url.protocol === 'https:' && /EPROTO|wrong version number|packet length/i.test(e.message) ? ' (is it a plain-http registry? use --insecure)' : '';
-        reject(new ImageError(`pull ${this.name}: ${what}: cannot reach ${url.host}: ${e.message}${hint}`));
+        reject(new ImageError(`${this.name}: ${what}: cannot reach ${url.host}: ${e.message.split('\n')[0].replace(/:[^:]*openssl.*$/i, '')}${hint}`));
       });
       req.end();
     });
@@ -265,7 +265,7 @@ export class RegistryClient {
       try {
         r = await this.get(`/v2/${this.ref.repository}/blobs/${desc.digest}`, headers, `blob ${desc.digest}`);
       } catch (e) {
-        lastErr = (e as Error).message.replace(/^pull [^:]+: /, '');
+        lastErr = (e as Error).message.slice(this.name.length + 2);
         if (/cannot reach/.test(lastErr) && attempt < retries) {
           await new Promise((res) => setTimeout(res, 200 * (attempt + 1)));
           continue;
@@ -316,7 +316,7 @@ export class RegistryClient {
       this.keepPartial(file, partial, have);
       this.fail(`blob ${desc.digest}`, `download failed after ${retries + 1} attempts (${have} of ${desc.size} bytes): ${lastErr}`);
     }
-    checkStaged(file, 'sha256:' + hash.digest('hex'), have, desc, `pull ${this.name}`);
+    checkStaged(file, 'sha256:' + hash.digest('hex'), have, desc, this.name);
   }
 
   private keepPartial(file: string, partial: string | undefined, have: number): void {
