@@ -1,0 +1,195 @@
+// `skiff image import` on real layouts and archives (ours, and skopeo's docker-archive), with
+// every compression, multi-platform indexes, shared layers, concurrent imports and bad inputs.
+import t from 'tap';
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import {
+  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, sha, snapshot, tarDir, tarLayout, tmpdir,
+} from '../fixtures/image/build';
+import { tarArchive } from '../../src/image/tarwrite';
+
+const rootfs = busyboxRootfs();
+const base = tarDir(rootfs);
+const top = tarArchive([
+  { name: 'etc/motd', type: 'file', data: Buffer.from('welcome\n') },
+  { name: 'bin/.wh.vi', type: 'file' },
+]);
+const work = tmpdir();
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+let n = 0;
+const newStore = () => path.join(work, `store${n++}`);
+const layoutOf = (spec: Parameters<typeof addImage>[1]) => {
+  const dir = path.join(work, `layout${n++}`);
+  return { dir, built: addImage(dir, spec) };
+};
+const layerDirs = (store: string) => fs.readdirSync(path.join(store, 'layers', 'sha256')).sort();
+
+t.test('OCI layout dir, gzip layers: layers unpacked once, identical to the source tree', async (t) => {
+  const store = newStore();
+  const { dir, built } = layoutOf({ layers: [base, top], refName: 'latest' });
+  const r = await cli(['import', dir, '--name', 'busybox', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.equal(r.out, `busybox:latest ${built.manifest}\n`);
+  t.same(layerDirs(store), built.diffIDs.map((d) => d.slice(7)).sort());
+  const l0 = path.join(store, 'layers', 'sha256', built.diffIDs[0].slice(7), 'fs');
+  execFileSync('diff', ['-r', '--no-dereference', rootfs, l0]);
+  const l1 = path.join(store, 'layers', 'sha256', built.diffIDs[1].slice(7), 'fs');
+  t.ok(fs.lstatSync(path.join(l1, 'bin/vi')).isCharacterDevice(), 'whiteout stored in overlay form');
+  for (const d of [built.manifest, built.config, ...built.layers]) t.ok(fs.existsSync(path.join(store, 'blobs', 'sha256', d.slice(7))), `blob ${d.slice(7, 19)}`);
+  const ls = await cli(['ls', '--image-root', store]);
+  t.match(ls.out, /^NAME\s+DIGEST\s+PLATFORM\s+CREATED\s+SIZE\s+UNPACKED\s+SHARED\n/);
+  t.match(ls.out, new RegExp(`busybox:latest\\s+${built.manifest.slice(7, 19)}\\s+linux/amd64`));
+  const insp = JSON.parse((await cli(['inspect', 'busybox', '--image-root', store])).out);
+  t.equal(insp.digest, built.manifest);
+  t.equal(insp.usage.layers.length, 2);
+  t.ok(insp.usage.unpacked > 1_000_000, 'disk usage of the unpacked layers');
+  const again = await cli(['import', dir, '--name', 'busybox', '--image-root', store]);
+  t.equal(again.code, 0, 're-import is a no-op');
+});
+
+t.test('oci-archive, docker-archive (skopeo), zstd and plain tar layers share layers by diffID', async (t) => {
+  const store = newStore();
+  const gz = layoutOf({ layers: [base, top], refName: 'latest', compression: 'gzip' });
+  const zst = layoutOf({ layers: [base, top], refName: 'latest', compression: 'zstd', config: { Cmd: ['/bin/echo', 'zstd'] } });
+  const raw = layoutOf({ layers: [base], refName: 'latest', compression: 'none', config: { Cmd: ['/bin/echo', 'raw'] } });
+  const ociTar = path.join(work, 'oci.tar');
+  tarLayout(gz.dir, ociTar);
+  const dockerTar = path.join(work, 'docker.tar');
+  execFileSync('skopeo', ['copy', '-q', `oci:${gz.dir}:latest`, `docker-archive:${dockerTar}:example.com/zbox:1.0`]);
+  const gzTar = path.join(work, 'oci.tar.gz');
+  execFileSync('sh', ['-c', `gzip -1 -c ${ociTar} > ${gzTar}`]);
+
+  let r = await cli(['import', ociTar, '--name', 'gz:1', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.equal(r.out.trim(), `gz:1 ${gz.built.manifest}`, 'oci-archive keeps the manifest digest');
+  r = await cli(['import', gzTar, '--name', 'gz:2', '--image-root', store]);
+  t.equal(r.code, 0, 'gzip-compressed oci-archive: ' + r.err);
+  r = await cli(['import', dockerTar, '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /^example\.com\/zbox:1\.0 sha256:/, 'docker-archive named from RepoTags');
+  r = await cli(['import', zst.dir, '--name', 'zst', '--image-root', store]);
+  t.equal(r.code, 0, 'zstd layers: ' + r.err);
+  r = await cli(['import', raw.dir, '--name', 'raw', '--image-root', store]);
+  t.equal(r.code, 0, 'uncompressed layers: ' + r.err);
+  t.same(layerDirs(store), gz.built.diffIDs.map((d) => d.slice(7)).sort(), 'five images, two layers on disk');
+  const ls = (await cli(['ls', '-q', '--image-root', store])).out.trim().split('\n');
+  t.same(ls.sort(), ['example.com/zbox:1.0', 'gz:1', 'gz:2', 'raw:latest', 'zst:latest']);
+  const usage = JSON.parse((await cli(['ls', '--json', '--image-root', store])).out);
+  t.ok(usage.find((u: { name: string }) => u.name === 'raw:latest').layers[0].sharedWith >= 4, 'the base layer is shared');
+});
+
+t.test('multi-platform index: host platform by default, --platform to choose', async (t) => {
+  const store = newStore();
+  const dir = path.join(work, 'multi');
+  const amd = addImage(dir, { layers: [base], config: { Cmd: ['amd'] } }, { index: false });
+  const arm = addImage(dir, { layers: [top], architecture: 'arm64', config: { Cmd: ['arm'] } }, { index: false });
+  addMultiPlatform(dir, [
+    { desc: amd.manifestDesc, platform: { os: 'linux', architecture: 'amd64' } },
+    { desc: arm.manifestDesc, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+  ], 'latest');
+  let r = await cli(['import', dir, '--name', 'multi:host', '--image-root', store]);
+  t.equal(r.out.trim(), `multi:host ${amd.manifest}`, 'host (amd64) manifest chosen');
+  r = await cli(['import', dir, '--name', 'multi:arm', '--platform', 'linux/arm64', '--image-root', store]);
+  t.equal(r.out.trim(), `multi:arm ${arm.manifest}`, '--platform linux/arm64');
+  const before = snapshot(store);
+  r = await cli(['import', dir, '--name', 'multi:s390x', '--platform', 'linux/s390x', '--image-root', store]);
+  t.equal(r.code, 1);
+  t.match(r.err, /^skiff image import: .*multi:s390x.*no manifest for platform linux\/s390x \(the index has: linux\/amd64, linux\/arm64\/v8\)/);
+  const armOnly = layoutOf({ layers: [top], architecture: 'arm64', refName: 'latest' });
+  r = await cli(['import', armOnly.dir, '--name', 'armonly', '--image-root', store]);
+  t.equal(r.code, 1);
+  t.match(r.err, /armonly:latest: the image is for linux\/arm64, not linux\/amd64 \(this host\); use --platform/);
+  t.same(snapshot(store), before, 'store unchanged by the refused imports');
+});
+
+t.test('bad input: clear errors naming image and blob, store left as it was', async (t) => {
+  const store = newStore();
+  const good = layoutOf({ layers: [base], refName: 'latest' });
+  t.equal((await cli(['import', good.dir, '--name', 'good', '--image-root', store])).code, 0);
+  const before = snapshot(store);
+  const check = async (args: string[], re: RegExp, msg: string) => {
+    const r = await cli([...args, '--image-root', store]);
+    t.equal(r.code, 1, msg + ' exits 1');
+    t.match(r.err, re, msg);
+    t.equal(r.err.trim().split('\n').length, 1, msg + ': one line');
+    t.same(snapshot(store), before, msg + ': store unchanged');
+    t.same(fs.readdirSync(path.join(store, 'tmp')), [], msg + ': no staging left');
+  };
+
+  const bad = layoutOf({ layers: [base, top], refName: 'latest' });
+  const blob = path.join(bad.dir, 'blobs', 'sha256', bad.built.layers[1].slice(7));
+  const orig = fs.readFileSync(blob);
+  const flipped = Buffer.from(orig);
+  flipped[flipped.length - 5] ^= 0xff;
+  fs.writeFileSync(blob, flipped);
+  await check(['import', bad.dir, '--name', 'bad'], new RegExp(`bad:latest: blob ${bad.built.layers[1]} does not match its digest`), 'digest mismatch');
+  fs.writeFileSync(blob, orig.subarray(0, orig.length - 100));
+  await check(['import', bad.dir, '--name', 'bad'], new RegExp(`bad:latest: blob ${bad.built.layers[1]} does not match its digest .*truncated`), 'truncated blob');
+  fs.rmSync(blob);
+  await check(['import', bad.dir, '--name', 'bad'], new RegExp(`bad:latest: blob ${bad.built.layers[1]} is missing from layout`), 'missing blob');
+
+  const tarFile = path.join(work, 'trunc.tar');
+  tarLayout(good.dir, tarFile);
+  fs.truncateSync(tarFile, Math.floor(fs.statSync(tarFile).size / 2));
+  await check(['import', tarFile, '--name', 'trunc'], /archive .*trunc\.tar: the archive is truncated or corrupt/, 'truncated archive');
+
+  const odd = layoutOf({ layers: [base], refName: 'latest', layerMediaType: 'application/vnd.example.layer.v1.tar+lz4' });
+  await check(['import', odd.dir, '--name', 'odd'], /odd:latest: layer sha256:[0-9a-f]{64}: unknown layer media type "application\/vnd\.example\.layer\.v1\.tar\+lz4"/, 'unknown media type');
+
+  const wrongDiff = layoutOf({ layers: [base], refName: 'latest' });
+  const cfgPath = path.join(wrongDiff.dir, 'blobs', 'sha256', wrongDiff.built.config.slice(7));
+  const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+  cfg.rootfs.diff_ids = [sha(Buffer.from('not this'))];
+  const cfgBytes = Buffer.from(JSON.stringify(cfg));
+  fs.writeFileSync(path.join(wrongDiff.dir, 'blobs', 'sha256', sha(cfgBytes).slice(7)), cfgBytes);
+  const mPath = path.join(wrongDiff.dir, 'blobs', 'sha256', wrongDiff.built.manifest.slice(7));
+  const m = JSON.parse(fs.readFileSync(mPath, 'utf8'));
+  m.config = { ...m.config, digest: sha(cfgBytes), size: cfgBytes.length };
+  const mBytes = Buffer.from(JSON.stringify(m));
+  fs.writeFileSync(path.join(wrongDiff.dir, 'blobs', 'sha256', sha(mBytes).slice(7)), mBytes);
+  fs.writeFileSync(path.join(wrongDiff.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: m.mediaType, digest: sha(mBytes), size: mBytes.length }] }));
+  await check(['import', wrongDiff.dir, '--name', 'wd'], /wd:latest: layer sha256:[0-9a-f]{64}: uncompressed content does not match the diffID/, 'diffID mismatch');
+
+  const hostile = layoutOf({ layers: [tarArchive([{ name: '../escape', type: 'file', data: Buffer.from('x') }])], refName: 'latest' });
+  await check(['import', hostile.dir, '--name', 'hostile'], /hostile:latest: layer sha256:[0-9a-f]{64}: entry "\.\.\/escape" points outside the layer \(refused\)/, 'hostile layer');
+  t.notOk(fs.existsSync(path.join(store, '..', 'escape')));
+
+  await check(['import', path.join(work, 'nope'), '--name', 'x'], /import .*nope: no such file or directory/, 'missing input');
+  const many = path.join(work, 'many');
+  addImage(many, { layers: [base], refName: 'a' });
+  addImage(many, { layers: [top], refName: 'b' });
+  await check(['import', many], /holds several images \(a, b\); choose one with --tag/, 'ambiguous layout');
+  const tagged = await cli(['import', many, '--tag', 'b', '--name', 'bee', '--image-root', store]);
+  t.equal(tagged.code, 0, '--tag picks one: ' + tagged.err);
+});
+
+t.test('concurrent imports of images sharing layers (separate processes)', async (t) => {
+  const store = newStore();
+  const imgs = [0, 1, 2, 3].map((i) => layoutOf({ layers: [base, tarArchive([{ name: `img${i}`, type: 'file', data: Buffer.alloc(1000, i) }])], refName: 'latest' }));
+  const results = await Promise.all(imgs.map((img, i) => cliProc(['import', img.dir, '--name', `c${i}`, '--image-root', store])));
+  for (const r of results) t.equal(r.code, 0, r.err);
+  t.equal(layerDirs(store).length, 5, 'one shared base layer + four own layers');
+  t.same(fs.readdirSync(path.join(store, 'tmp')).filter((x) => !x.startsWith('.')), [], 'losers of a race cleaned up');
+  const r = await cli(['ls', '-q', '--image-root', store]);
+  t.same(r.out.trim().split('\n'), ['c0:latest', 'c1:latest', 'c2:latest', 'c3:latest']);
+});
+
+t.test('rm and prune free what no name uses; prune waits for writers', async (t) => {
+  const store = newStore();
+  const a = layoutOf({ layers: [base], refName: 'latest' });
+  const b = layoutOf({ layers: [base, top], refName: 'latest' });
+  await cli(['import', a.dir, '--name', 'a', '--image-root', store]);
+  await cli(['import', b.dir, '--name', 'b', '--image-root', store]);
+  fs.mkdirSync(path.join(store, 'tmp', 'ingest-999999-dead'));
+  let r = await cli(['rm', 'b', '--image-root', store]);
+  t.equal(r.out, 'removed b:latest\n');
+  r = await cli(['prune', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /^removed 3 blobs, 1 layers, 1 leftovers; freed /);
+  t.same(layerDirs(store), [a.built.diffIDs[0].slice(7)], 'the base layer stays for a');
+  r = await cli(['rm', 'nope', '--image-root', store]);
+  t.match(r.err, /^skiff image rm: image nope: no such image/);
+  r = await cli(['bundle', 'gone', path.join(work, 'x'), '--image-root', store]);
+  t.match(r.err, /image gone: no such image/);
+});
