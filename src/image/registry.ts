@@ -217,12 +217,15 @@ export class RegistryClient {
   }
 
   async getSmallBlob(desc: Descriptor, what: string): Promise<Buffer> {
-    const r = await this.get(`/v2/${this.ref.repository}/blobs/${desc.digest}`, {}, `${what}: blob ${desc.digest}`);
-    if (r.status !== 200) this.fail(`blob ${desc.digest}`, await this.errorText(r));
-    try {
-      return await this.body(r);
-    } catch (e) {
-      this.fail(`blob ${desc.digest}`, `download failed: ${(e as Error).message}`);
+    const retries = this.opts.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.get(`/v2/${this.ref.repository}/blobs/${desc.digest}`, {}, `blob ${desc.digest}`);
+      if (r.status !== 200) this.fail(`blob ${desc.digest}`, await this.errorText(r));
+      try {
+        return await this.body(r);
+      } catch (e) {
+        if (attempt >= retries) this.fail(`blob ${desc.digest}`, `download failed after ${retries + 1} attempts: ${(e as Error).message}`);
+      }
     }
   }
 
