@@ -102,6 +102,11 @@ export function buildProgram(): Command {
   program.command('image', { hidden: false }).description('the image layer store: import, pull, bundle, ls, inspect, rm, prune')
     .allowUnknownOption(true).helpOption(false).argument('[args...]')
     .action(lazy(program, './image'));
+  // No command: --version, or help.
+  program.action(() => {
+    if ((program.opts() as { version?: boolean }).version) out(versionText());
+    else program.outputHelp();
+  });
   return program;
 }
 
@@ -119,7 +124,6 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    if ((program.opts() as { version?: boolean }).version) out(versionText());
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };

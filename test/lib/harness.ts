@@ -1,0 +1,153 @@
+// Test harness: real bundles on a real busybox rootfs, Skiff and runc run as real processes.
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { defaultSpec } from '../../src/oci/defaults';
+import type { Spec } from '../../src/oci/spec';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const SKIFF = path.join(REPO, 'bin', 'skiff');
+export const FIXTURE_ROOTFS = path.join(REPO, 'test', 'fixtures', 'rootfs');
+
+export function ensureRootfs(): string {
+  execFileSync(path.join(REPO, 'test', 'fixtures', 'make-rootfs.sh'), [FIXTURE_ROOTFS], { stdio: 'inherit' });
+  return FIXTURE_ROOTFS;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `skiff-${prefix}-`));
+}
+
+let counter = 0;
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+export interface BundleOptions {
+  args?: string[];
+  // A private, writable copy of the rootfs instead of the shared read-only fixture.
+  copyRootfs?: boolean;
+  edit?: (s: Spec) => void;
+}
+
+// A bundle whose config is `skiff spec`'s default with terminal off and the given args.
+export function makeBundle(opts: BundleOptions = {}): { dir: string; spec: Spec; rootfs: string } {
+  const rootfs0 = ensureRootfs();
+  const dir = tmpDir('bundle');
+  let rootfs = rootfs0;
+  if (opts.copyRootfs) {
+    rootfs = path.join(dir, 'rootfs');
+    execFileSync('cp', ['-a', rootfs0, rootfs]);
+  }
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  spec.process!.args = opts.args ?? ['true'];
+  spec.root = { path: opts.copyRootfs ? 'rootfs' : rootfs, readonly: true };
+  opts.edit?.(spec);
+  writeSpec(dir, spec);
+  return { dir, spec, rootfs };
+}
+
+export function writeSpec(dir: string, spec: Spec): void {
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// NODE_EXTRA_CA_CERTS makes every Node start read a CA bundle (~60 ms here); Skiff needs none.
+export function testEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+export class Runtime {
+  readonly root: string;
+  constructor(readonly binary: string, readonly name: string) {
+    this.root = tmpDir(`${name}-root`);
+  }
+
+  // stdio goes through files, not pipes: a created container holds its stdio open (as with
+  // runc), and a pipe would keep the caller waiting for an EOF that never comes.
+  run(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): Result {
+    const dir = tmpDir('io');
+    const files = ['in', 'out', 'err'].map((n) => path.join(dir, n));
+    fs.writeFileSync(files[0], opts.input ?? '');
+    const fds = [fs.openSync(files[0], 'r'), fs.openSync(files[1], 'w'), fs.openSync(files[2], 'w')];
+    try {
+      const r = spawnSync(this.binary, ['--root', this.root, ...args], {
+        stdio: fds, cwd: opts.cwd, timeout: opts.timeout ?? 60_000, env: testEnv(),
+      });
+      if (r.error) throw r.error;
+      return {
+        code: r.status ?? 128 + (r.signal ? (os.constants.signals as Record<string, number>)[r.signal] : 0),
+        stdout: fs.readFileSync(files[1], 'utf8'),
+        stderr: fs.readFileSync(files[2], 'utf8'),
+      };
+    } finally {
+      fds.forEach((fd) => fs.closeSync(fd));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  spawn(args: string[]) {
+    return spawn(this.binary, ['--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
+  }
+
+  state(id: string): Record<string, unknown> {
+    const r = this.run(['state', id]);
+    if (r.code !== 0) throw new Error(`${this.name} state ${id}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  }
+
+  // Removes every container this runtime still has, so a failed test leaves nothing behind.
+  cleanup(): void {
+    const r = this.run(['list', '-q']);
+    for (const id of r.stdout.split('\n').filter(Boolean)) this.run(['delete', '-f', id]);
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export const skiff = () => new Runtime(SKIFF, 'skiff');
+export const runc = () => new Runtime('/usr/sbin/runc', 'runc');
+
+// The cgroup directories (any hierarchy) named after the id: what a failed create must not leave.
+export function cgroupDirsNamed(id: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 4) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(d, e.name);
+      if (e.name === id) found.push(p);
+      walk(p, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return found;
+}
+
+// Processes whose command line mentions `marker`: a container left running by mistake.
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) pids.push(Number(p));
+    } catch {
+      // exited
+    }
+  }
+  return pids;
+}
