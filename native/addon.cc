@@ -86,6 +86,10 @@ void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
   LaunchPlan& p = s.plan;
   memset(&p, 0, sizeof p);
   p.clone_flags = (unsigned long)GetInt(o, "cloneFlags", 0);
+  // A cgroup namespace is rooted where its creator stands: create it only once the init is in
+  // the container's cgroups (on v1 the parent moves it there after clone).
+  p.unshare_cgroupns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
+  p.clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
   p.new_mount_ns = GetBool(o, "newMountNs");
   p.rootfs = GetStr(s, o, "rootfs");
   p.rootfs_readonly = GetBool(o, "rootfsReadonly");

@@ -208,6 +208,7 @@ void child_main(const LaunchPlan& plan) {
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
+  if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
   if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
   if (plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)

@@ -53,7 +53,8 @@ struct CapSets {
 };
 
 struct LaunchPlan {
-  unsigned long clone_flags;  // CLONE_NEW* to create
+  unsigned long clone_flags;  // CLONE_NEW* to create at clone
+  bool unshare_cgroupns;      // CLONE_NEWCGROUP after the parent placed us in our cgroups
   NsJoin joins[8];
   int njoins;
 
