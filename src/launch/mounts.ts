@@ -128,6 +128,6 @@ export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroup
 
 // runc sets up /dev itself unless the config binds one in.
 export function needsDevSetup(mounts: Mount[] | undefined): boolean {
-  return !(mounts ?? []).some((m) => path.normalize(m.destination) === '/dev' &&
+  return !(mounts ?? []).some((m) => path.resolve('/', m.destination) === '/dev' &&
     (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
 }

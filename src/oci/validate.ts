@@ -143,7 +143,7 @@ function checkLinux(l: Record<string, Json>): void {
     const s = obj(l.sysctl, 'linux.sysctl');
     for (const [k, v] of Object.entries(s)) {
       str(v, `linux.sysctl.${k}`);
-      if (!/^[\w.\-/]+$/.test(k) || k.split(/[./]/).includes('..')) throw invalid(`linux.sysctl.${k}`, 'is not a sysctl name');
+      if (!/^[\w-]+([./][\w-]+)*$/.test(k)) throw invalid(`linux.sysctl.${k}`, 'is not a sysctl name');
     }
   }
   opt(l, 'cgroupsPath', str, f);

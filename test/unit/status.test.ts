@@ -1,0 +1,31 @@
+import t from 'tap';
+import { allows, assertAllowed } from '../../src/container/status';
+import { parseSignal } from '../../src/container/signals';
+import { validateId } from '../../src/container/store';
+
+t.test('the lifecycle: which operation each state allows', async (t) => {
+  t.ok(allows('start', 'created'));
+  for (const s of ['running', 'paused', 'stopped'] as const) t.notOk(allows('start', s));
+  t.ok(allows('delete', 'stopped'));
+  t.notOk(allows('delete', 'running'));
+  t.notOk(allows('kill', 'stopped'));
+  t.ok(allows('resume', 'paused'));
+  t.throws(() => assertAllowed('start', 'stopped', 'x'), /cannot start a container that has stopped/);
+  t.throws(() => assertAllowed('delete', 'paused', 'x'), /cannot delete container x that is not stopped: paused/);
+  t.throws(() => assertAllowed('kill', 'stopped', 'x'), /container not running/);
+});
+
+t.test('signals by name, SIG name and number', async (t) => {
+  t.equal(parseSignal('KILL'), 9);
+  t.equal(parseSignal('SIGTERM'), 15);
+  t.equal(parseSignal('10'), 10);
+  t.equal(parseSignal('sigusr1'), 10);
+  t.equal(parseSignal('RTMIN+2'), 36);
+  t.throws(() => parseSignal('FOO'), /unknown signal "FOO"/);
+  t.throws(() => parseSignal('99'), /unknown signal/);
+});
+
+t.test('container ids', async (t) => {
+  for (const ok of ['a', 'abc-DEF_1.2+3']) t.doesNotThrow(() => validateId(ok));
+  for (const bad of ['', '.', '..', 'a/b', 'a b', 'ä']) t.throws(() => validateId(bad));
+});
