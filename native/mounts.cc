@@ -168,7 +168,10 @@ void setup_dev(const LaunchPlan& plan, int root_fd) {
   static const char* const links[][2] = {
       {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"}};
+  // /dev/core only where the kernel has a kcore (runc's rule); the host's /proc is still ours.
+  bool kcore = access("/proc/kcore", F_OK) == 0;
   for (auto& l : links) {
+    if (!kcore && strcmp(l[1], "core") == 0) continue;
     if (symlinkat(l[0], dev, l[1]) != 0 && errno != EEXIST) fail_mount("create /dev symlink", l[1]);
   }
   // /dev/ptmx must be the devpts instance's multiplexer, not the host's.
@@ -179,13 +182,19 @@ void setup_dev(const LaunchPlan& plan, int root_fd) {
 
 void mask_paths(const LaunchPlan& plan, int root_fd) {
   if (plan.nmasked == 0) return;
-  // CVE-2025-31133 class: the node bound over masked files is verified to be the real
-  // /dev/null (char 1:3) by fd, before the container can plant anything.
-  int null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+  // CVE-2025-31133 class: the node bound over masked files is verified by fd to be a real
+  // /dev/null (char 1:3), never a path the container planted. The container's own (as runc
+  // uses) if it is one, else the host's.
   struct stat st;
-  if (null_fd < 0 || fstat(null_fd, &st) != 0 || !S_ISCHR(st.st_mode) ||
-      major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
-    fail("verify host /dev/null", errno ? errno : EINVAL, "/dev/null");
+  auto is_null = [&st](int fd) {
+    return fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+  };
+  int null_fd = open_in_root(root_fd, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (!is_null(null_fd)) {
+    if (null_fd >= 0) close(null_fd);
+    null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+    if (!is_null(null_fd)) fail("verify /dev/null", errno ? errno : EINVAL, "/dev/null");
+  }
   char source[40];
   fd_path(source, null_fd);
   for (int i = 0; i < plan.nmasked; i++) {

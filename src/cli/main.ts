@@ -47,6 +47,8 @@ export function buildProgram(): Command {
     .option('-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError(false)
+    // Global flags go before the command, as with runc (`spec --rootless` is spec's own).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .hook('preAction', () => configureLog(program.opts() as Globals));

@@ -6,6 +6,7 @@ import { SkiffError } from '../errors';
 import { native, Sync } from '../native';
 import type { SyncMessage } from '../native';
 import { loadSpec } from '../oci/validate';
+import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
 import { CgroupManager, planCgroup } from '../cgroups/manager';
 import { buildPlan, hostIdFor } from '../launch/plan';
@@ -96,7 +97,7 @@ export function createContainer(store: Store, req: CreateRequest): ContainerStat
     const startTime = pidStartTime(pid);
     if (!startTime) throw new SkiffError('container init exited during setup');
     const state: ContainerState = {
-      ociVersion: spec.ociVersion,
+      ociVersion: SPEC_VERSION,
       id: req.id,
       pid,
       bundle,

@@ -98,10 +98,7 @@ function cgroupMounts(m: Mount, o: ParsedOptions, cgroup: CgroupRecord, newCgrou
       remount: (o.flags & REMOUNT_FLAGS) | MS.NOSUID | MS.NODEV | MS.NOEXEC, bind: true,
     });
   }
-  if (o.flags & MS.RDONLY) {
-    // Last, the tmpfs itself read-only: a remount of what is already there.
-    out.push({ ...base, destination: m.destination, flags: MS.REMOUNT | (o.flags & REMOUNT_FLAGS) });
-  }
+  // The tmpfs itself stays writable, as runc leaves it; the hierarchies in it are read-only.
   return out;
 }
 
