@@ -237,7 +237,14 @@ t.test('--preserve-fds passes fds 3.. and nothing else leaks', async (t) => {
 
 t.test('a new session keyring unless --no-new-keyring', async (t) => {
   const unmasked = (s: Spec) => { s.linux!.maskedPaths = s.linux!.maskedPaths!.filter((p) => p !== '/proc/keys'); };
-  const b = makeBundle({ args: ['sh', '-c', 'grep -c " _ses\\." /proc/keys || true'], edit: unmasked });
+  // Other containers' keyrings may be visible too: look for this one's by name.
+  const count = (id: string, flags: string[]) => {
+    const b = makeBundle({ args: ['sh', '-c', `grep -c " _ses\\.${id}:" /proc/keys || true`], edit: unmasked });
+    return rt.run(['run', ...flags, '-b', b.dir, id]).stdout.trim();
+  };
+  t.equal(count(uniqueId('keyring'), []), '1', 'a session keyring named after the container');
+  t.equal(count(uniqueId('keyring'), ['--no-new-keyring']), '0', 'none with --no-new-keyring');
+});
   const own = rt.run(['run', '-b', b.dir, uniqueId('keyring')]);
   t.equal(own.stdout.trim(), '1', 'a session keyring named after the container');
   const none = rt.run(['run', '--no-new-keyring', '-b', b.dir, uniqueId('keyring')]);
