@@ -245,8 +245,3 @@ t.test('a new session keyring unless --no-new-keyring', async (t) => {
   t.equal(count(uniqueId('keyring'), []), '1', 'a session keyring named after the container');
   t.equal(count(uniqueId('keyring'), ['--no-new-keyring']), '0', 'none with --no-new-keyring');
 });
-  const own = rt.run(['run', '-b', b.dir, uniqueId('keyring')]);
-  t.equal(own.stdout.trim(), '1', 'a session keyring named after the container');
-  const none = rt.run(['run', '--no-new-keyring', '-b', b.dir, uniqueId('keyring')]);
-  t.equal(none.stdout.trim(), '0', 'none with --no-new-keyring');
-});
