@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import { deleteContainer } from '../container/ops';
-import { store } from './main';
+import type { Invocation } from './main';
 
-export default function del(program: Command, id: string, o: { force?: boolean }): void {
-  deleteContainer(store(program), id, o.force === true);
+export default function del(inv: Invocation): void {
+  deleteContainer(inv.store, inv.args[0], inv.flags.force === true);
 }

@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import { features } from '../oci/features';
 import { out } from './output';
 
-export default function feat(_program: Command): void {
+export default function feat(): void {
   out(JSON.stringify(features(), null, 4) + '\n');
 }

@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import { killContainer } from '../container/ops';
-import { store } from './main';
+import type { Invocation } from './main';
 
-export default function kill(program: Command, id: string, signal: string | undefined, o: { all?: boolean }): void {
-  killContainer(store(program), id, signal, o.all === true);
+export default function kill(inv: Invocation): void {
+  killContainer(inv.store, inv.args[0], inv.args[1], inv.flags.all === true);
 }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
 import * as fs from 'fs';
 import { loadContainer } from '../container/ops';
 import { publicState } from '../container/view';
 import type { State } from '../oci/spec';
-import { store } from './main';
+import type { Invocation } from './main';
+import { SkiffError } from '../errors';
 import { out } from './output';
 
 function ownerName(dir: string): string {
@@ -25,8 +25,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('')).join('\n') + '\n';
 }
 
-export default function list(program: Command, o: { format: string; quiet?: boolean }): void {
-  const s = store(program);
+export default function list(inv: Invocation): void {
+  const s = inv.store;
+  const o = inv.flags;
+  if (o.format !== 'table' && o.format !== 'json') throw new SkiffError(`invalid format option ${JSON.stringify(o.format)}`);
   const states: State[] = [];
   for (const id of s.ids()) {
     try {

@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
 import { loadContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { store } from './main';
+import type { Invocation } from './main';
 
-export default function pause(program: Command, id: string): void {
-  const c = loadContainer(store(program), id);
-  assertAllowed('pause', c.status, id);
+export default function pause(inv: Invocation): void {
+  const c = loadContainer(inv.store, inv.args[0]);
+  assertAllowed('pause', c.status, inv.args[0]);
   c.cgroups.freeze();
 }

@@ -1,13 +1,14 @@
 // ps: json is the array of host pids; table runs ps(1) and keeps the container's lines.
-import type { Command } from 'commander';
 import { execFileSync } from 'child_process';
 import { loadContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { store } from './main';
+import type { Invocation } from './main';
 import { out } from './output';
 
-export default function ps(program: Command, id: string, psArgs: string[], o: { format: string }): void {
-  const c = loadContainer(store(program), id, false);
+export default function ps(inv: Invocation): void {
+  const [id, ...psArgs] = inv.args;
+  const o = inv.flags;
+  const c = loadContainer(inv.store, id, false);
   assertAllowed('ps', c.status, id);
   const pids = c.cgroups.pids();
   if (o.format === 'json') {

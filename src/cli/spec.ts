@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
+import type { Invocation } from './main';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import { defaultSpec } from '../oci/defaults';
 
-export default function spec(_program: Command, o: { bundle: string; rootless?: boolean }): void {
+export default function spec(inv: Invocation): void {
+  const o = { bundle: String(inv.flags.bundle), rootless: inv.flags.rootless === true };
   const file = path.join(o.bundle, 'config.json');
   if (!fs.existsSync(o.bundle)) throw new SkiffError(`bundle directory ${o.bundle} does not exist`);
   if (fs.existsSync(file)) throw new SkiffError('File config.json exists. Remove it first');

@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import { startContainer } from '../container/ops';
-import { store } from './main';
+import type { Invocation } from './main';
 
-export default function start(program: Command, id: string): void {
-  startContainer(store(program), id);
+export default function start(inv: Invocation): void {
+  startContainer(inv.store, inv.args[0]);
 }

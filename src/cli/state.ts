@@ -1,11 +1,10 @@
-import type { Command } from 'commander';
 import { loadContainer } from '../container/ops';
 import { publicState } from '../container/view';
-import { store } from './main';
+import type { Invocation } from './main';
 import { out } from './output';
 
-export default function state(program: Command, id: string): void {
-  const c = loadContainer(store(program), id, false);
+export default function state(inv: Invocation): void {
+  const c = loadContainer(inv.store, inv.args[0], false);
   // runc prints it indented and without a trailing newline.
   out(JSON.stringify(publicState(c.state, c.status, ''), null, 2));
 }

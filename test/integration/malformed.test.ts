@@ -84,5 +84,5 @@ t.test('bad flags', async (t) => {
   t.match(r.stderr, /invalid --preserve-fds/);
   const u = rt.run(['create']);
   t.equal(u.code, 1);
-  t.match(u.stderr, /missing required argument 'id'/);
+  t.match(u.stderr, /\\"create\\" requires exactly 1 argument/);
 });
