@@ -9,6 +9,7 @@ import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
 import { CgroupManager, planCgroup } from '../cgroups/manager';
+import { applyResources } from '../cgroups/resources';
 import { buildPlan, hostIdFor } from '../launch/plan';
 import type { CreateOptions } from '../launch/plan';
 import { pidStartTime } from './proc';
@@ -68,7 +69,7 @@ export function createContainer(store: Store, req: CreateRequest): ContainerStat
   try {
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
     cgroups.create();
-    cgroups.applyDevices(spec.linux?.resources?.devices);
+    applyResources(cgroups, spec.linux?.resources);
     const fifo = store.fifoPath(req.id);
     native().mkfifo(fifo, 0o622);
     if (plan.inUserns) {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { Spec } from './spec';
+import { checkResources } from '../cgroups/resources';
 
 const invalid = (field: string, why: string) => new SkiffError(`config.json: ${field}: ${why}`);
 
@@ -48,7 +49,6 @@ const UNSUPPORTED: Record<string, string[]> = {
   process: ['apparmorProfile', 'selinuxLabel', 'ioPriority', 'scheduler', 'execCPUAffinity'],
   linux: ['seccomp', 'personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
 };
-const SUPPORTED_RESOURCES = new Set(['devices']);
 const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
 
 function checkIdMappings(v: Json, field: string): void {
@@ -172,9 +172,7 @@ function checkLinux(l: Record<string, Json>): void {
   }
   if (l.resources !== undefined) {
     const r = obj(l.resources, 'linux.resources');
-    for (const k of Object.keys(r)) {
-      if (!SUPPORTED_RESOURCES.has(k)) throw invalid(`linux.resources.${k}`, 'is not supported by skiff yet');
-    }
+    checkResources(r);
     if (r.devices !== undefined) {
       arr(r.devices, 'linux.resources.devices').forEach((d, i) => {
         const n = `linux.resources.devices[${i}]`;
