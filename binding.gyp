@@ -2,11 +2,12 @@
   "targets": [
     {
       "target_name": "skiff",
-      "sources": ["native/addon.cc", "native/launch.cc", "native/mounts.cc"],
+      "sources": ["native/addon.cc", "native/launch.cc", "native/mounts.cc", "native/seccomp.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-      "cflags_cc!": ["-fno-rtti"]
+      "cflags_cc!": ["-fno-rtti"],
+      "libraries": ["-lseccomp"]
     }
   ]
 }

@@ -26,6 +26,7 @@
 #include "sync.h"
 
 namespace skiff {
+Napi::Value CompileSeccomp(const Napi::CallbackInfo& info);  // seccomp.cc
 namespace {
 
 Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
@@ -497,6 +498,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPidSync", Napi::Function::New(env, WaitPidSync));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitExited", Napi::Function::New(env, WaitExited));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   return exports;
 }

@@ -109,6 +109,7 @@ interface Addon {
   waitPidSync(pid: number): ExitStatus | null;
   waitPid(pid: number): Promise<ExitStatus | null>;
   waitExited(pids: number[]): void;
+  compileSeccomp(profile: object): Buffer;
   closeFd(fd: number): void;
 }
 

@@ -9,6 +9,7 @@ import type { Spec, IdMapping } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { CgroupRecord } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
+import { compileSeccomp } from './seccomp';
 
 export const CLONE_NEW: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -126,6 +127,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
   }
 
+  const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
 
   return {
@@ -146,5 +148,6 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
     cwd: proc.cwd, args: proc.args!, env, pathEnv: envValue(env, 'PATH'),
     preserveFds, stateDir,
+    seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
 }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { Spec } from './spec';
 import { checkResources } from '../cgroups/resources';
+import { normalizeSeccomp } from '../launch/seccomp';
 
 const invalid = (field: string, why: string) => new SkiffError(`config.json: ${field}: ${why}`);
 
@@ -47,7 +48,7 @@ function opt<T>(o: Record<string, Json>, key: string, check: (v: Json, field: st
 // because a feature was silently dropped.
 const UNSUPPORTED: Record<string, string[]> = {
   process: ['apparmorProfile', 'selinuxLabel', 'ioPriority', 'scheduler', 'execCPUAffinity'],
-  linux: ['seccomp', 'personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
+  linux: ['personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
 };
 const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
 
@@ -185,6 +186,7 @@ function checkLinux(l: Record<string, Json>): void {
       });
     }
   }
+  if (l.seccomp !== undefined) normalizeSeccomp(l.seccomp);
   for (const k of UNSUPPORTED.linux) if (l[k] !== undefined) throw invalid(`linux.${k}`, 'is not supported by skiff yet');
 }
 

@@ -59,7 +59,6 @@ const cases: [string, (s: Spec) => void, RegExp][] = [
   ['user ns without mappings', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /a new user namespace needs uid and gid mappings/],
   ['bad device type', (s) => { s.linux!.devices = [{ type: 'x', path: '/dev/x', major: 1, minor: 1 }]; }, /linux\.devices\[0\]\.type: must be c, u, b or p/],
   ['bad device rule', (s) => { s.linux!.resources!.devices = [{ allow: true, access: 'rwx' }]; }, /linux\.resources\.devices\[0\]\.access/],
-  ['unsupported: seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }, /linux\.seccomp: is not supported by skiff yet/],
   ['unsupported: memory limit', (s) => { s.linux!.resources!.memory = { limit: 1 << 20 }; }, /linux\.resources\.memory: is not supported by skiff yet/],
   ['unsupported: hooks', (s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, /hooks: are not supported by skiff yet/],
   ['unsupported: terminal', (s) => { s.process!.terminal = true; }, /process\.terminal: terminals are not supported by skiff yet/],
