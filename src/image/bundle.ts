@@ -13,6 +13,7 @@ import { withLease } from './lease';
 import { imageToSpec } from './config';
 import { decompressor } from './decompress';
 import { unpackLayer } from './layers';
+import { ensureLayers } from './ingest';
 
 export type BundleMode = 'auto' | 'overlay' | 'copy';
 
@@ -83,9 +84,12 @@ export async function createBundle(store: Store, ref: string, dir: string, mode:
     const img = loadImage(store, ref);
     const what = `image ${img.name}`;
     const diffIDs = img.config.rootfs.diff_ids;
-    for (let i = 0; i < diffIDs.length; i++) {
-      const needs = mode === 'copy' ? store.hasBlob(img.manifest.layers[i].digest) : store.hasLayer(diffIDs[i]);
-      if (!needs) throw new ImageError(`${what}: layer ${mode === 'copy' ? img.manifest.layers[i].digest : diffIDs[i]} is missing from the store (import or pull the image again)`);
+    if (mode === 'copy') {
+      for (const l of img.manifest.layers) {
+        if (!store.hasBlob(l.digest)) throw new ImageError(`${what}: layer blob ${l.digest} is missing from the store (import or pull the image again)`);
+      }
+    } else {
+      await ensureLayers(store, img.manifest.layers, diffIDs, what);
     }
     const bundle = path.resolve(dir);
     if (fs.existsSync(bundle) && fs.readdirSync(bundle).length > 0) throw new ImageError(`bundle ${bundle}: the directory exists and is not empty`);

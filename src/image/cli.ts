@@ -39,11 +39,12 @@ export async function imageMain(argv: string[], io: Out = { out: (s) => process.
     .description('import an image from an OCI layout, oci-archive or docker-archive')
     .option('--name <ref>', 'store the image under this name')
     .option('--tag <tag>', 'which image of a layout or archive holding several')
-    .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image'))
+    .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image')
+    .option('--no-unpack', 'store the blobs only; the first bundle unpacks the layers'))
     .action(async (p: string, o) => {
       current = 'import';
       const { importImage } = require('./import') as typeof import('./import');
-      const rec = await importImage(store(o.imageRoot), p, { name: o.name, tag: o.tag, platform: platformOpt(o.platform) });
+      const rec = await importImage(store(o.imageRoot), p, { name: o.name, tag: o.tag, platform: platformOpt(o.platform), unpack: o.unpack });
       io.out(`${rec.name} ${rec.digest}\n`);
     });
 
@@ -53,6 +54,7 @@ export async function imageMain(argv: string[], io: Out = { out: (s) => process.
     .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image')
     .option('--creds <user:password>', 'registry credentials (default: ~/.docker/config.json)')
     .option('--name <ref>', 'store the image under this name')
+    .option('--no-unpack', 'store the blobs only; the first bundle unpacks the layers')
     .option('-q, --quiet', 'no progress output'))
     .action(async (ref: string, o) => {
       current = 'pull';
@@ -64,7 +66,7 @@ export async function imageMain(argv: string[], io: Out = { out: (s) => process.
       }
       const pp = o.quiet ? undefined : progressPrinter(ref);
       try {
-        const rec = await pullImage(store(o.imageRoot), ref, { insecure: !!o.insecure, platform: platformOpt(o.platform), creds, name: o.name, onBytes: pp?.onBytes, progress: pp?.progress });
+        const rec = await pullImage(store(o.imageRoot), ref, { insecure: !!o.insecure, platform: platformOpt(o.platform), creds, name: o.name, unpack: o.unpack, onBytes: pp?.onBytes, progress: pp?.progress });
         pp?.done();
         io.out(`${rec.name} ${rec.digest}\n`);
       } catch (e) {

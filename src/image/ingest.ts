@@ -27,6 +27,8 @@ export interface IngestOptions {
   platform?: Platform;
   /** Blobs fetched at once. */
   concurrency?: number;
+  /** false: fetch and verify blobs only; the first bundle that needs a layer unpacks it. */
+  unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
 }
 
@@ -193,12 +195,13 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
     };
     await parallel(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
       const diffID = config.rootfs.diff_ids[i];
-      if (store.hasBlob(layer.digest) && store.hasLayer(diffID)) {
+      const lazy = opts.unpack === false;
+      if (store.hasBlob(layer.digest) && (lazy || store.hasLayer(diffID))) {
         opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
         return;
       }
       const file = await fetchBlob(layer);
-      if (store.hasLayer(diffID)) return;
+      if (lazy || store.hasLayer(diffID)) return;
       let job = layerJobs.get(diffID);
       if (!job) {
         const dir = staging.file(`layer-${digestHex(diffID)}`);
@@ -233,4 +236,20 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
 
 export function describe(r: RefRecord): string {
   return `${r.name} ${shortDigest(r.digest)}`;
+}
+
+/** Unpacks the layers of an image that are not in the store yet (after a pull with unpack off). */
+export async function ensureLayers(store: Store, layers: Descriptor[], diffIDs: string[], what: string): Promise<void> {
+  for (let i = 0; i < layers.length; i++) {
+    if (store.hasLayer(diffIDs[i])) continue;
+    if (!store.hasBlob(layers[i].digest)) throw new ImageError(`${what}: layer ${diffIDs[i]} is missing from the store, and so is its blob ${layers[i].digest} (import or pull the image again)`);
+    const staging = store.stage('unpack');
+    try {
+      const dir = staging.file('layer');
+      await unpackBlob(store.blobPath(layers[i].digest), layers[i].mediaType, diffIDs[i], dir, what);
+      staging.commitLayer(dir, diffIDs[i]);
+    } finally {
+      staging.drop();
+    }
+  }
 }

@@ -35,6 +35,8 @@ const IS_ROOT = process.getuid ? process.getuid() === 0 : false;
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+const SMALL_FILE = 256 << 10;
+const MAX_INFLIGHT = 32;
 
 let paxPatched = false;
 /**
@@ -95,6 +97,10 @@ class Unpacker {
   private dirMeta = new Map<string, DirMeta>();
   private dirXattrs = new Map<string, Record<string, Buffer>>();
   private pending = new Map<string, TarEntry>();
+  /** Small files being created on the libuv pool: creating a file costs the kernel far more than
+   *  writing a few KiB, so several creations run at once while we parse the next entries. */
+  private inflight = new Map<string, Promise<void>>();
+  private asyncErr: unknown;
 
   constructor(readonly root: string, readonly mode: UnpackMode, readonly what: string) {}
 
@@ -106,7 +112,8 @@ class Unpacker {
     try {
       return fs.lstatSync(this.abs(rel));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw e;
     }
   }
@@ -153,6 +160,57 @@ class Unpacker {
     this.pending.delete(rel);
     this.written.add(rel);
     return this.lstat(rel);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight.values()]);
+    if (this.asyncErr) throw this.asyncErr;
+  }
+
+  /** Waits for the in-flight writes an entry depends on (its path, its parents, or all of them). */
+  async gate(h: Headers): Promise<void> {
+    if (this.asyncErr) throw this.asyncErr;
+    if (this.inflight.size === 0) return;
+    while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight.values());
+    const rel = cleanEntryName(h.name, this.what);
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (base.startsWith('.wh.') || h.type === 'link' || (h.type !== 'directory' && this.lstat(rel)?.isDirectory())) {
+      // whiteouts, hardlinks and replacing a directory may touch anything below: wait for all.
+      return this.drain();
+    }
+    for (let i = rel.indexOf('/'); ; i = rel.indexOf('/', i + 1)) {
+      const p = i < 0 ? rel : rel.slice(0, i);
+      const w = this.inflight.get(p);
+      if (w) await w;
+      if (i < 0) break;
+    }
+    if (this.asyncErr) throw this.asyncErr;
+  }
+
+  private writeAsync(rel: string, data: Buffer, mode: number, uid: number, gid: number, mtime: number): void {
+    const abs = this.abs(rel);
+    const p = new Promise<void>((resolve) => {
+      fs.open(abs, CREATE_FLAGS, 0o600, (err, fd) => {
+        if (err) {
+          this.asyncErr ??= err;
+          return resolve();
+        }
+        try {
+          let off = 0;
+          while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+          if (IS_ROOT) fs.fchownSync(fd, uid, gid);
+          fs.fchmodSync(fd, mode);
+          fs.futimesSync(fd, mtime, mtime);
+        } catch (e) {
+          this.asyncErr ??= e;
+        }
+        fs.close(fd, () => resolve());
+      });
+    });
+    this.inflight.set(rel, p);
+    p.then(() => {
+      if (this.inflight.get(rel) === p) this.inflight.delete(rel);
+    });
   }
 
   entry(h: Headers, stream: Readable, next: (err?: unknown) => void): void {
@@ -211,6 +269,16 @@ class Unpacker {
           stream.on('error', next);
           stream.on('end', () => {
             this.pending.set(rel, { name: rel, type: 'file', mode, uid, gid, mtime, xattrs, data: Buffer.concat(chunks) });
+            next();
+          });
+          return;
+        }
+        if ((h.size ?? 0) <= SMALL_FILE) {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', next);
+          stream.on('end', () => {
+            this.writeAsync(rel, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), mode, uid, gid, mtime);
             next();
           });
           return;
@@ -359,7 +427,8 @@ class Unpacker {
     runTar(this.root, entries, this.what);
   }
 
-  finish(): void {
+  async finish(): Promise<void> {
+    await this.drain();
     // Directories carrying xattrs (opaque ones included) go through tar as directory entries.
     for (const [rel, xattrs] of this.dirXattrs) {
       const st = this.lstat(rel);
@@ -413,22 +482,26 @@ export function unpackLayer(input: Readable, root: string, mode: UnpackMode, wha
       reject(e instanceof ImageError ? e : new ImageError(`${what}: ${(e as Error).message ?? e}`));
     };
     extract.on('entry', (h, stream, next) => {
-      try {
-        u.entry(h, stream as unknown as Readable, (err?: unknown) => (err ? fail(err) : next()));
-      } catch (e) {
+      const go = () => {
+        try {
+          u.entry(h, stream as unknown as Readable, (err?: unknown) => (err ? fail(err) : next()));
+        } catch (e) {
+          fail(e);
+        }
+      };
+      u.gate(h).then(go, (e) => {
+        stream.resume();
         fail(e);
-      }
+      });
     });
     extract.on('error', fail);
     extract.on('finish', () => {
       if (done) return;
-      try {
-        u.finish();
-      } catch (e) {
-        return fail(e);
-      }
-      done = true;
-      resolve(u.stats);
+      u.finish().then(() => {
+        if (done) return;
+        done = true;
+        resolve(u.stats);
+      }, fail);
     });
     input.on('error', fail);
     input.pipe(extract as never);

@@ -14,6 +14,7 @@ export interface PullOptions extends RegistryOptions {
   /** Store the image under this name instead of the reference. */
   name?: string;
   concurrency?: number;
+  unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
 }
 
@@ -35,7 +36,7 @@ export async function pullImage(store: Store, reference: string, opts: PullOptio
       },
       stageBlob: (desc, file, what) => client.fetchBlob(desc, file, what),
     };
-    return ingestImage(store, src, topDesc, { name, platform: opts.platform, concurrency: opts.concurrency ?? 4, progress: opts.progress });
+    return ingestImage(store, src, topDesc, { name, platform: opts.platform, concurrency: opts.concurrency ?? 4, unpack: opts.unpack, progress: opts.progress });
   });
 }
 

@@ -149,6 +149,19 @@ t.test('a dropped download resumes with Range, in the same pull and in the next 
   t.notOk(fs.existsSync(path.join(store2, 'tmp', 'partial', bb.layers[0].slice(7))));
 });
 
+t.test('pull --no-unpack: blobs only; the first bundle unpacks the layers', async (t) => {
+  const store = newStore();
+  let r = await cli(['pull', `${reg.host}/lib/two:1.0`, '--insecure', '--no-unpack', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.same(layerDirs(store), [], 'nothing unpacked yet');
+  const b = path.join(work, 'lazy-bundle');
+  r = await cli(['bundle', `${reg.host}/lib/two:1.0`, b, '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.teardown(() => cli(['unbundle', b, '--image-root', store]));
+  t.equal(layerDirs(store).length, 2, 'unpacked on demand');
+  t.equal(fs.readFileSync(path.join(b, 'rootfs/etc/motd'), 'utf8'), 'two\n');
+});
+
 t.test('concurrent pulls of images sharing layers', async (t) => {
   const store = newStore();
   const rs = await Promise.all([
