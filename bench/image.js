@@ -155,6 +155,7 @@ benchGroup([
   {
     name: 'skopeo copy + umoci unpack (fetch+verify+unpack)', setup: fresh,
     fn: (d) => {
+      fs.mkdirSync(d);
       run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/bench:latest`, `oci:${d}/oci:latest`]);
       run('umoci', ['unpack', '--image', `${d}/oci:latest`, `${d}/bundle`]);
     },

@@ -11,7 +11,7 @@ import {
   Descriptor, ImageConfig, Index, INDEX_TYPES, Manifest, Platform, checkConfig, checkManifest, layerCompression, parseJSON, MT,
 } from './media';
 import { configMatches, formatPlatform, hostPlatform, selectManifest } from './platform';
-import { RefRecord, Store, diskUsage } from './store';
+import { RefRecord, Store } from './store';
 import { decompressor } from './decompress';
 import { unpackLayer, UnpackStats } from './layers';
 
@@ -84,7 +84,7 @@ export async function unpackBlob(
   const [, stats] = await Promise.all([feed, unpackLayer(diff, path.join(dest, 'fs'), 'overlay', lwhat)]);
   const got = diff.digest();
   if (got !== diffID) throw new ImageError(`${lwhat}: uncompressed content does not match the diffID (content is ${got})`);
-  const meta = { diffID, size: diff.bytes, du: diskUsage(path.join(dest, 'fs')), ...stats, created: new Date().toISOString() };
+  const meta = { diffID, size: diff.bytes, ...stats, created: new Date().toISOString() };
   fs.writeFileSync(path.join(dest, 'meta.json'), JSON.stringify(meta) + '\n');
   return stats;
 }

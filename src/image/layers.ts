@@ -24,6 +24,8 @@ import { TarEntry, tarArchive } from './tarwrite';
 export type UnpackMode = 'overlay' | 'apply';
 
 export interface UnpackStats {
+  /** Disk usage estimate (4 KiB blocks for file data and directories), without walking the tree. */
+  du: number;
   entries: number;
   files: number;
   bytes: number;
@@ -36,6 +38,8 @@ const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const SMALL_FILE = 256 << 10;
+// Read once: process.umask() is the only way to learn it, and it only changes if someone sets it.
+const UMASK = process.umask();
 const MAX_INFLIGHT = 32;
 
 let paxPatched = false;
@@ -89,7 +93,7 @@ interface DirMeta {
 }
 
 class Unpacker {
-  readonly stats: UnpackStats = { entries: 0, files: 0, bytes: 0, whiteouts: 0, opaque: [] };
+  readonly stats: UnpackStats = { du: 0, entries: 0, files: 0, bytes: 0, whiteouts: 0, opaque: [] };
   /** Paths (relative) written by this layer, including parents created for them. */
   private written = new Set<string>();
   /** Directories known to be real dirs (not symlinks) since the last destructive change. */
@@ -101,6 +105,11 @@ class Unpacker {
    *  writing a few KiB, so several creations run at once while we parse the next entries. */
   private inflight = new Map<string, Promise<void>>();
   private asyncErr: unknown;
+  /** What gate() found at an entry's path, reused by prepare() (nothing can change it in between). */
+  private gateStat: { rel: string; st: fs.Stats | undefined } | undefined;
+  private get chownAll(): boolean {
+    return IS_ROOT && this.mode === 'apply';
+  }
 
   constructor(readonly root: string, readonly mode: UnpackMode, readonly what: string) {}
 
@@ -109,8 +118,11 @@ class Unpacker {
   }
 
   lstat(rel: string): fs.Stats | undefined {
+    // An overlay-form layer is unpacked into an empty dir: what this layer did not write is not there.
+    if (this.mode === 'overlay' && rel !== '' && !this.written.has(rel)) return undefined;
     try {
-      return fs.lstatSync(this.abs(rel));
+      // No exception for a missing path: most entries are new, and throwing costs more than the syscall.
+      return fs.lstatSync(this.abs(rel), { throwIfNoEntry: false });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -158,8 +170,11 @@ class Unpacker {
   private prepare(rel: string, name: string): fs.Stats | undefined {
     this.ensureDir(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), name);
     this.pending.delete(rel);
+    const c = this.gateStat;
+    this.gateStat = undefined;
+    const st = c && c.rel === rel ? c.st : this.lstat(rel);
     this.written.add(rel);
-    return this.lstat(rel);
+    return st;
   }
 
   async drain(): Promise<void> {
@@ -169,15 +184,11 @@ class Unpacker {
 
   /** Waits for the in-flight writes an entry depends on (its path, its parents, or all of them). */
   async gate(h: Headers): Promise<void> {
+    this.gateStat = undefined;
     if (this.asyncErr) throw this.asyncErr;
     if (this.inflight.size === 0) return;
     while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight.values());
     const rel = cleanEntryName(h.name, this.what);
-    const base = rel.slice(rel.lastIndexOf('/') + 1);
-    if (base.startsWith('.wh.') || h.type === 'link' || (h.type !== 'directory' && this.lstat(rel)?.isDirectory())) {
-      // whiteouts, hardlinks and replacing a directory may touch anything below: wait for all.
-      return this.drain();
-    }
     for (let i = rel.indexOf('/'); ; i = rel.indexOf('/', i + 1)) {
       const p = i < 0 ? rel : rel.slice(0, i);
       const w = this.inflight.get(p);
@@ -185,12 +196,21 @@ class Unpacker {
       if (i < 0) break;
     }
     if (this.asyncErr) throw this.asyncErr;
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (base.startsWith('.wh.') || h.type === 'link') return this.drain(); // may touch anything below
+    const st = this.lstat(rel);
+    if (st?.isDirectory() && h.type !== 'directory') return this.drain(); // replacing a directory
+    this.gateStat = { rel, st };
   }
 
   private writeAsync(rel: string, data: Buffer, mode: number, uid: number, gid: number, mtime: number): void {
     const abs = this.abs(rel);
+    // Created with its final mode when the umask keeps it and no setuid/setgid/sticky bit has to
+    // survive a chown; root-owned files in a fresh tree need no chown: two syscalls fewer per file.
+    const direct = (mode & 0o7000) === 0 && (mode & UMASK) === 0;
+    const chown = IS_ROOT && (uid !== 0 || gid !== 0 || this.chownAll);
     const p = new Promise<void>((resolve) => {
-      fs.open(abs, CREATE_FLAGS, 0o600, (err, fd) => {
+      fs.open(abs, CREATE_FLAGS, direct ? mode : 0o600, (err, fd) => {
         if (err) {
           this.asyncErr ??= err;
           return resolve();
@@ -198,8 +218,8 @@ class Unpacker {
         try {
           let off = 0;
           while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-          if (IS_ROOT) fs.fchownSync(fd, uid, gid);
-          fs.fchmodSync(fd, mode);
+          if (chown) fs.fchownSync(fd, uid, gid);
+          if (!direct) fs.fchmodSync(fd, mode);
           fs.futimesSync(fd, mtime, mtime);
         } catch (e) {
           this.asyncErr ??= e;
@@ -252,6 +272,7 @@ class Unpacker {
           this.goodDirs.add(rel);
         }
         this.dirMeta.set(rel, { mode, uid, gid, mtime });
+        this.stats.du += 4096;
         if (xattrs) this.dirXattrs.set(rel, { ...this.dirXattrs.get(rel), ...xattrs });
         return skip();
       }
@@ -262,6 +283,7 @@ class Unpacker {
         this.remove(rel, st);
         this.stats.files++;
         this.stats.bytes += h.size ?? 0;
+        this.stats.du += Math.ceil((h.size ?? 0) / 4096) * 4096;
         if (xattrs) {
           // Files with xattrs go through GNU tar with their content (rare: file capabilities).
           const chunks: Buffer[] = [];
