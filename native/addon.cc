@@ -27,6 +27,7 @@
 
 namespace skiff {
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info);  // seccomp.cc
+void RegisterCgroupNative(Napi::Env env, Napi::Object exports);  // cgroup_bpf.cc
 namespace {
 
 Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int err) {
@@ -489,6 +490,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterCgroupNative(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));

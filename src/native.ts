@@ -100,6 +100,7 @@ export interface ExitStatus {
 }
 
 interface Addon {
+  cgroups: import('./cgroups/native').CgroupNative;
   spawnInit(plan: NativePlan): { pid: number; syncFd: number };
   syncSend(fd: number, type: Sync): void;
   syncRecv(fd: number): SyncMessage | null;

@@ -31,6 +31,42 @@ function inheritCpuset(dir: string): void {
   }
 }
 
+// v2: a controller's files appear in a cgroup only when every ancestor lists it in
+// cgroup.subtree_control. Like runc (fs2.CreateCgroupPath), enable every controller the root
+// offers in each ancestor of the container's cgroup, one at a time, ignoring refusals (a
+// cgroup with processes of its own cannot delegate domain controllers): a resource whose
+// controller stays off fails later with a message naming the field.
+function enableIn(cur: string): void {
+  let available: string[];
+  let enabled: Set<string>;
+  try {
+    available = fs.readFileSync(path.join(cur, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+    enabled = new Set(fs.readFileSync(path.join(cur, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/));
+  } catch {
+    return;
+  }
+  for (const c of available) {
+    if (enabled.has(c)) continue;
+    try {
+      fs.writeFileSync(path.join(cur, 'cgroup.subtree_control'), `+${c}`);
+    } catch {
+      // refused (internal processes, or not delegated): see above
+    }
+  }
+}
+
+// Enables controllers in the existing ancestors of dir (the root included).
+export function enableControllers(dir: string): void {
+  const root = detectLayout().unified;
+  if (!root || !(dir + '/').startsWith(root + '/')) return;
+  const rel = path.relative(root, dir).split(path.sep).filter(Boolean);
+  let cur = root;
+  for (let i = 0; i < rel.length && fs.existsSync(cur); i++) {
+    enableIn(cur);
+    cur = path.join(cur, rel[i]);
+  }
+}
+
 export class CgroupManager {
   private made: string[] = [];
 
@@ -42,9 +78,12 @@ export class CgroupManager {
     for (const dir of uniqueDirs(this.record)) {
       const missing: string[] = [];
       for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+      const unified = this.record.kind === 'v2' && dir === this.record.dirs[''];
+      if (unified) enableControllers(dir);
       for (const d of missing) {
         fs.mkdirSync(d);
         this.made.push(d);
+        if (unified && d !== dir) enableIn(d);
         if (dir === this.record.dirs['cpuset']) inheritCpuset(d);
       }
     }
