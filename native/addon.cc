@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -190,6 +192,10 @@ void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
   p.path_env = GetStr(s, o, "pathEnv");
   p.preserve_fds = (int)GetInt(o, "preserveFds", 0);
   p.fifo_name = "exec.fifo";
+  p.terminal = GetBool(o, "terminal");
+  p.console_fd = (int)GetInt(o, "consoleFd", -1);
+  p.console_rows = (unsigned short)GetInt(o, "consoleRows", 0);
+  p.console_cols = (unsigned short)GetInt(o, "consoleCols", 0);
 
   Napi::Value seccomp = o.Get("seccompFilter");
   if (seccomp.IsBuffer()) {
@@ -484,6 +490,78 @@ Napi::Value WaitExited(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// connectUnix(path) -> fd: the --console-socket, connected before clone so errors come first.
+Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return ThrowErrno(env, "console socket " + path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "connect to console socket " + path, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// socketPair() -> [a, b]: a private console socket for `run` in the foreground.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return ThrowErrno(env, "socketpair", errno);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set((uint32_t)0, Napi::Number::New(env, sv[0]));
+  a.Set((uint32_t)1, Napi::Number::New(env, sv[1]));
+  return a;
+}
+
+// recvFd(sock) -> { fd, name }: one SCM_RIGHTS message (the pty master and its name).
+Napi::Value RecvFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char name[256];
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {name, sizeof name - 1};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  ssize_t r;
+  do { r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(env, "recvmsg", errno);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return ThrowErrno(env, "recvmsg: no fd", EPROTO);
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  name[r] = 0;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", Napi::Number::New(env, fd));
+  o.Set("name", Napi::String::New(env, name));
+  return o;
+}
+
+Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws);
+  return info.Env().Undefined();
+}
+
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return ThrowErrno(info.Env(), "dup", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -501,6 +579,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitExited", Napi::Function::New(env, WaitExited));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("dup", Napi::Function::New(env, Dup));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   return exports;
 }

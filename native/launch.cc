@@ -8,6 +8,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,6 +37,7 @@ void close_inherited_fds(const LaunchPlan& plan) {
   int n = 0;
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
+  if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
   for (int i = 0; i < plan.njoins && n < 12; i++) keep[n++] = plan.joins[i].fd;
   for (int i = 1; i < n; i++)  // insertion sort: a dozen entries at most
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
@@ -224,12 +226,21 @@ void child_main(const LaunchPlan& plan) {
   apply_rlimits(plan);
 
   int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
+  int pty = plan.terminal ? setup_terminal(plan, root_fd) : -1;
   if (root_fd >= 0) {
     sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
     if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
     enter_rootfs(plan, root_fd);
   }
   for (int i = 0; i < plan.nsysctls; i++) write_file(plan.sysctls[i].path, plan.sysctls[i].value, "write sysctl");
+  if (pty >= 0) {
+    // The pty becomes the controlling terminal of a new session and the process's stdio.
+    if (setsid() < 0) fail("setsid", errno);
+    if (ioctl(pty, TIOCSCTTY, 0) != 0) fail("set controlling terminal", errno);
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(pty, fd) < 0) fail("dup pty to stdio", errno);
+    if (pty > 2) close(pty);
+  }
   if (plan.cwd && chdir(plan.cwd) != 0) fail("chdir to cwd", errno, plan.cwd);
   // CVE-2024-21626 class: the cwd must be inside the container's root.
   char cwd[4096];

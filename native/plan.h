@@ -106,11 +106,21 @@ struct LaunchPlan {
   int state_dirfd;            // O_PATH dir holding exec.fifo
   const char* fifo_name;
 
+  // terminal: the pty is made in the container's devpts, its master sent as SCM_RIGHTS over
+  // console_fd (connected to the --console-socket by the parent), the slave becomes stdio.
+  bool terminal;
+  int console_fd;
+  unsigned short console_rows, console_cols;
+
   // seccomp (a finished BPF program, compiled in the parent), may be empty
   const void* seccomp_filter;  // struct sock_filter[]
   unsigned short seccomp_len;
   unsigned int seccomp_flags;
 };
+
+// Makes the pty in the container's devpts, binds it over /dev/console, sends the master over
+// plan.console_fd. Returns the slave fd. (mounts.cc)
+int setup_terminal(const LaunchPlan& plan, int root_fd);
 
 // Runs the container init in the freshly cloned child. Never returns.
 [[noreturn]] void child_main(const LaunchPlan& plan);

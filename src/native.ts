@@ -75,6 +75,10 @@ export interface NativePlan {
   cgroupFd?: number;
   seccompFilter?: Buffer;
   seccompFlags?: number;
+  terminal?: boolean;
+  consoleFd?: number;
+  consoleRows?: number;
+  consoleCols?: number;
 }
 
 // Mirrors enum SyncType in native/sync.h.
@@ -111,6 +115,11 @@ interface Addon {
   waitPid(pid: number): Promise<ExitStatus | null>;
   waitExited(pids: number[]): void;
   compileSeccomp(profile: object): Buffer;
+  connectUnix(path: string): number;
+  socketPair(): [number, number];
+  recvFd(sock: number): { fd: number; name: string };
+  setWinsize(fd: number, rows: number, cols: number): void;
+  dup(fd: number): number;
   closeFd(fd: number): void;
 }
 

@@ -7,10 +7,10 @@ export function createRequest(inv: Invocation): CreateRequest {
   const f = inv.flags;
   const preserveFds = Number(f.preserveFds);
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new SkiffError(`invalid --preserve-fds ${JSON.stringify(f.preserveFds)}`);
-  if (f.consoleSocket) throw new SkiffError('--console-socket: terminals are not supported by skiff yet');
   return {
     id: inv.args[0], bundle: String(f.bundle), pidFile: f.pidFile as string | undefined,
     noPivot: f.noPivot === true, noNewKeyring: f.noNewKeyring === true, preserveFds,
+    consoleSocket: f.consoleSocket as string | undefined,
   };
 }
 

@@ -14,7 +14,7 @@ const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2
 export default async function run(inv: Invocation): Promise<void> {
   const s = inv.store;
   const id = inv.args[0];
-  const state = createContainer(s, createRequest(inv));
+  const { state, ptyMaster } = createContainer(s, { ...createRequest(inv), relayTerminal: !inv.flags.detach });
   if (inv.flags.detach) {
     try {
       startContainer(s, id);
@@ -35,6 +35,7 @@ export default async function run(inv: Invocation): Promise<void> {
     });
   }
   const exited = native().waitPid(pid);
+  const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
   try {
     startContainer(s, id);
   } catch (e) {
@@ -42,6 +43,7 @@ export default async function run(inv: Invocation): Promise<void> {
     throw e;
   }
   const status = await exited;
+  if (relay) await relay.finish();
   if (!inv.flags.keep) destroy(s, loadContainer(s, id, false));
   process.exitCode = status === null ? 255 : status.code !== null ? status.code : 128 + (status.signal ?? 0);
 }

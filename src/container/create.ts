@@ -19,6 +19,9 @@ export interface CreateRequest extends CreateOptions {
   id: string;
   bundle: string;
   pidFile?: string;
+  consoleSocket?: string;
+  // run in the foreground with a terminal: the pty master comes back to us instead
+  relayTerminal?: boolean;
 }
 
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
@@ -53,12 +56,18 @@ function checkRootfs(spec: Spec, bundle: string): string {
   return rootfs;
 }
 
-export function createContainer(store: Store, req: CreateRequest): ContainerState {
+export interface Created {
+  state: ContainerState;
+  // the pty master, when the caller asked to relay the terminal itself
+  ptyMaster?: number;
+}
+
+export function createContainer(store: Store, req: CreateRequest): Created {
   const bundle = path.resolve(req.bundle);
   const spec = loadSpec(bundle);
   const rootfs = checkRootfs(spec, bundle);
-  if (spec.process?.terminal) {
-    throw new SkiffError('config.json: process.terminal: terminals are not supported by skiff yet; set it to false');
+  if (spec.process?.terminal && !req.consoleSocket && !req.relayTerminal) {
+    throw new SkiffError('cannot allocate tty if skiff will detach without setting console socket');
   }
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
   const stateDir = store.claim(req.id);
@@ -66,8 +75,24 @@ export function createContainer(store: Store, req: CreateRequest): ContainerStat
   let pid = 0;
   let syncFd = -1;
   let cgroupFd: number | undefined;
+  let consoleFds: number[] = [];
+  let relayEnd: number | undefined;
   try {
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
+    if (spec.process?.terminal) {
+      plan.terminal = true;
+      plan.consoleRows = spec.process.consoleSize?.height ?? (req.relayTerminal ? process.stdout.rows : undefined);
+      plan.consoleCols = spec.process.consoleSize?.width ?? (req.relayTerminal ? process.stdout.columns : undefined);
+      if (req.consoleSocket) {
+        plan.consoleFd = native().connectUnix(req.consoleSocket);
+        consoleFds = [plan.consoleFd];
+      } else {
+        const [ours, theirs] = native().socketPair();
+        relayEnd = ours;
+        plan.consoleFd = theirs;
+        consoleFds = [ours, theirs];
+      }
+    }
     cgroups.create();
     applyResources(cgroups, spec.linux?.resources);
     const fifo = store.fifoPath(req.id);
@@ -78,6 +103,8 @@ export function createContainer(store: Store, req: CreateRequest): ContainerStat
     cgroupFd = cgroups.openUnifiedFd();
     plan.cgroupFd = cgroupFd;
     ({ pid, syncFd } = native().spawnInit(plan));
+    if (plan.consoleFd !== undefined) native().closeFd(plan.consoleFd);
+    consoleFds = consoleFds.filter((fd) => fd !== plan.consoleFd);
     if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
     cgroupFd = undefined;
     writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
@@ -113,8 +140,14 @@ export function createContainer(store: Store, req: CreateRequest): ContainerStat
     store.save(state);
     if (req.pidFile) writePidFile(req.pidFile, pid);
     native().closeFd(syncFd);
-    return state;
+    let ptyMaster: number | undefined;
+    if (relayEnd !== undefined) {
+      ptyMaster = native().recvFd(relayEnd).fd;
+      native().closeFd(relayEnd);
+    }
+    return { state, ptyMaster };
   } catch (e) {
+    for (const fd of consoleFds) native().closeFd(fd);
     if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
     if (syncFd >= 0) native().closeFd(syncFd);
     if (pid > 0) {
