@@ -47,7 +47,7 @@ function opt<T>(o: Record<string, Json>, key: string, check: (v: Json, field: st
 // Fields Skiff does not act on yet. Refused by name: a kernel-feature test must never pass
 // because a feature was silently dropped.
 const UNSUPPORTED: Record<string, string[]> = {
-  process: ['apparmorProfile', 'selinuxLabel', 'ioPriority', 'scheduler', 'execCPUAffinity'],
+  process: ['ioPriority', 'scheduler', 'execCPUAffinity'],
   linux: ['personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
 };
 const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
@@ -105,6 +105,15 @@ function checkProcess(p: Record<string, Json>): void {
     int(c.width, 'process.consoleSize.width', 0);
   }
   for (const k of UNSUPPORTED.process) if (p[k] !== undefined) throw invalid(`process.${k}`, 'is not supported by skiff yet');
+  // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
+  if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
+    if (!fs.existsSync('/sys/kernel/security/apparmor')) throw new SkiffError('apparmor: config provided but apparmor not supported');
+    throw invalid('process.apparmorProfile', 'is not supported by skiff yet');
+  }
+  if (p.selinuxLabel !== undefined && str(p.selinuxLabel, 'process.selinuxLabel') !== '') {
+    if (!fs.existsSync('/sys/fs/selinux/enforce')) throw new SkiffError('selinux: config provided but selinux not supported');
+    throw invalid('process.selinuxLabel', 'is not supported by skiff yet');
+  }
 }
 
 function checkMounts(v: Json): void {
