@@ -48,10 +48,11 @@ class Checker {
   // Checks the keys of an object against a table of checkers; unknown keys are refused by name.
   keys(o: Record<string, Json>, field: string, table: Record<string, (v: Json, f: string) => unknown>): void {
     for (const [k, v] of Object.entries(o)) {
+      const name = field ? `${field}.${k}` : k;
       const check = table[k];
-      if (!check) this.fail(`${field}.${k}`, 'is not supported by skiff');
+      if (!check) this.fail(name, 'is not supported by skiff');
       if (v === undefined || v === null) continue;
-      check(v, `${field}.${k}`);
+      check(v, name);
     }
   }
 }
@@ -502,7 +503,7 @@ export function applyResources(cgroups: CgroupManager, r: Resources | undefined,
   const res = (r ?? {}) as Record<string, unknown>;
   const mem = (res.memory ?? {}) as Record<string, unknown>;
   const cpu = (res.cpu ?? {}) as Record<string, unknown>;
-  if ((n(mem.kernel) || n(mem.kernelTCP)) && !warnedKernel) {
+  if ((n(mem.kernel) || n(mem.kernelTCP)) && !warnedKernel && !w.opts.skipDevices) {
     warnedKernel = true;
     logWarn('Kernel memory settings are ignored and will be removed');
   }

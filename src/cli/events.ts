@@ -1,0 +1,73 @@
+// events: runc's JSON lines. --stats prints one {"type":"stats",...} and exits; otherwise stats
+// every --interval and {"type":"oom","id":...} as the kernel reports OOM kills, until the
+// container is gone.
+import { SkiffError } from '../errors';
+import { loadContainer } from '../container/ops';
+import { assertAllowed } from '../container/status';
+import { containerStats, toJson } from '../cgroups/stats';
+import { watchOom } from '../cgroups/oom';
+import type { Invocation } from './main';
+import { out } from './output';
+
+// Go's time.ParseDuration for the units runc users write: "5s", "100ms", "1m30s", "1.5s".
+export function parseDuration(s: string): number {
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let ms = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(s))) {
+    ms += Number(m[1]) * unit[m[2]];
+    end = re.lastIndex;
+  }
+  if (!s || end !== s.length) throw new SkiffError(`invalid value "${s}" for flag -interval: parse error`);
+  return ms;
+}
+
+export default async function events(inv: Invocation): Promise<void> {
+  const id = inv.args[0];
+  const interval = parseDuration(String(inv.flags.interval ?? '5s'));
+  if (interval <= 0) throw new SkiffError('duration interval must be greater than 0');
+  const c = loadContainer(inv.store, id, false);
+  if (c.status === 'stopped') throw new SkiffError(`container with id ${id} is not running`);
+  assertAllowed('events', c.status, id);
+  const rec = c.state.cgroup!;
+  const emit = (e: object) => out(toJson(e) + '\n');
+  if (inv.flags.stats) {
+    emit({ type: 'stats', id, data: containerStats(rec) });
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      watch?.close();
+      resolve();
+    };
+    const alive = () => {
+      try {
+        return loadContainer(inv.store, id, false).status !== 'stopped';
+      } catch {
+        return false;
+      }
+    };
+    const timer = setInterval(() => {
+      // A last OOM report may still be on its way from the kernel: give it a moment.
+      if (!alive()) return void setTimeout(finish, 200);
+      emit({ type: 'stats', id, data: containerStats(rec) });
+    }, interval);
+    let watch: ReturnType<typeof watchOom> | undefined;
+    try {
+      watch = watchOom(rec, () => emit({ type: 'oom', id }), () => {
+        // The cgroup is gone: the container was deleted.
+        finish();
+      });
+    } catch {
+      // no memory controller: stats only
+    }
+  });
+  // The v1 eventfd read may still hold a thread-pool thread: do not wait for it.
+  process.exit(Number(process.exitCode ?? 0));
+}
