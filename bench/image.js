@@ -15,7 +15,7 @@ const { execFileSync, spawnSync } = require('child_process');
 
 const REPO = path.resolve(__dirname, '..');
 const build = require(path.join(REPO, 'dist/test/fixtures/image/build.js'));
-const CLI = path.join(REPO, 'dist/src/image/cli.js');
+const SKIFF = path.join(REPO, 'bin/skiff');
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -91,21 +91,24 @@ const compressed = built.layers.reduce((s, d) => s + fs.statSync(path.join(layou
 console.log(`image: 2 layers, ${(uncompressed / 1e6).toFixed(1)} MB uncompressed, ${(compressed / 1e6).toFixed(1)} MB gzip, ${FILES + 300} entries; ${RUNS} runs each\n`);
 
 const results = {};
-/**
- * Runs each contender RUNS times, interleaved (a b c a b c …) so that disk and page-cache state
- * (ext4 pays for recently deleted inodes when creating files) falls on all of them alike.
- */
+/** Runs each contender RUNS times, interleaved (a b c a b c …) so that disk and page-cache state falls on all alike. */
 function benchGroup(cases) {
   const times = cases.map(() => []);
+  const made = [];
   for (let i = 0; i < RUNS + 1; i++) {
     cases.forEach((c, j) => {
       const ctx = c.setup(i);
       settle();
       const ms = time(() => c.fn(ctx));
-      c.teardown(ctx);
+      made.push(() => c.teardown(ctx));
       if (i > 0) times[j].push(ms); // the first round warms the page cache for the inputs
     });
   }
+  // Outputs are removed only now: on ext4, creating files right after deleting many costs extra
+  // (the allocator skips recently deleted inodes), which would measure the disk, not the tools.
+  for (const f of made) f();
+  spawnSync('sync');
+  execFileSync('sleep', ['2']);
   cases.forEach((c, j) => {
     results[c.name] = median(times[j]);
     console.log(`${c.name.padEnd(48)} median ${results[c.name].toFixed(0).padStart(6)} ms  (${times[j].map((x) => x.toFixed(0)).join(', ')})`);
@@ -115,10 +118,10 @@ function benchGroup(cases) {
 // ---- unpack ----
 let k = 0;
 const shared = path.join(work, 'shared-store');
-run(process.execPath, [CLI, 'import', layout, '--name', 'bench', '--image-root', shared]);
+run(SKIFF, ['image', 'import', layout, '--name', 'bench', '--image-root', shared]);
 const fresh = () => path.join(work, `run-${k++}`);
 const rm = (d) => fs.rmSync(d, { recursive: true, force: true });
-const skiff = (...a) => run(process.execPath, [CLI, ...a]);
+const skiff = (...a) => run(SKIFF, ['image', ...a]);
 benchGroup([
   { name: 'umoci unpack (layout → bundle)', setup: fresh, fn: (b) => run('umoci', ['unpack', '--image', `${layout}:latest`, b]), teardown: rm },
   {

@@ -56,6 +56,17 @@ export async function stageStream(src: Readable, file: string, desc: Descriptor,
     throw new ImageError(`${what}: reading blob ${desc.digest} failed: ${(e as Error).message}`);
   }
   checkStaged(file, h.digest(), h.bytes, desc, what);
+  await fsyncFile(file);
+}
+
+/** fsync on the libuv pool, so several downloads flush at once (commit then finds them clean). */
+export function fsyncFile(file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (err, fd) => {
+      if (err) return reject(err);
+      fs.fsync(fd, (e) => fs.close(fd, () => (e ? reject(e) : resolve())));
+    });
+  });
 }
 
 export function checkStaged(file: string, got: string, bytes: number, desc: Descriptor, what: string): void {
@@ -99,7 +110,8 @@ export interface Resolved {
 }
 
 /** Follows an index (nested ones too) to the manifest for the platform and reads its config. */
-export async function resolveImage(src: BlobSource, desc: Descriptor, what: string, want?: Platform): Promise<Resolved> {
+/** onManifest runs once the manifest is checked, before the config is fetched (to start fetching layers early). */
+export async function resolveImage(src: BlobSource, desc: Descriptor, what: string, want?: Platform, onManifest?: (m: Manifest) => void): Promise<Resolved> {
   let index: Resolved['index'];
   let cur = desc;
   for (let depth = 0; ; depth++) {
@@ -118,6 +130,11 @@ export async function resolveImage(src: BlobSource, desc: Descriptor, what: stri
       throw new ImageError(`${what}: ${cur.digest} has an unknown manifest media type ${JSON.stringify(mt)}`);
     }
     const manifest = checkManifest(doc, `${what}: manifest ${cur.digest}`);
+    for (const l of manifest.layers) {
+      digestHex(l.digest);
+      layerCompression(l.mediaType, `${what}: layer ${l.digest}`);
+    }
+    onManifest?.(manifest);
     const configBytes = await src.readSmall(manifest.config, what);
     verifyBytes(configBytes, manifest.config, `${what}: config`);
     const config = checkConfig(parseJSON<ImageConfig>(configBytes, `${what}: config ${manifest.config.digest}`), `${what}: config ${manifest.config.digest}`);
@@ -127,10 +144,6 @@ export async function resolveImage(src: BlobSource, desc: Descriptor, what: stri
     }
     if (manifest.layers.length !== config.rootfs.diff_ids.length) {
       throw new ImageError(`${what}: manifest has ${manifest.layers.length} layers but the config lists ${config.rootfs.diff_ids.length} diffIDs`);
-    }
-    for (const l of manifest.layers) {
-      digestHex(l.digest);
-      layerCompression(l.mediaType, `${what}: layer ${l.digest}`);
     }
     for (const d of config.rootfs.diff_ids) digestHex(d);
     return { manifestDesc: cur, manifestBytes: bytes, manifest, configBytes, config, index };
@@ -155,6 +168,23 @@ export async function parallel<T>(items: T[], n: number, fn: (item: T, i: number
   if (failed !== undefined) throw failed;
 }
 
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 /** A one-at-a-time queue: unpacking is CPU-bound on the main thread, fetching is not. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -168,31 +198,41 @@ class Serial {
 export async function ingestImage(store: Store, src: BlobSource, top: Descriptor, opts: IngestOptions): Promise<RefRecord> {
   const what = opts.name;
   const staging = store.stage('ingest');
+  // Memoized so an image listing the same blob or diffID twice fetches and unpacks it once.
+  const blobJobs = new Map<string, Promise<string>>();
   try {
-    const r = await resolveImage(src, top, what, opts.platform);
-    const { manifest, config } = r;
-    const unpackQueue = new Serial();
     const stagedBlobs: { file: string; digest: string }[] = [];
     const stagedLayers: { dir: string; diffID: string }[] = [];
-    // Memoized so an image listing the same blob or diffID twice fetches and unpacks it once.
-    const blobJobs = new Map<string, Promise<string>>();
     const layerJobs = new Map<string, Promise<void>>();
+    const slots = new Semaphore(opts.concurrency ?? 3);
     const fetchBlob = (layer: Descriptor): Promise<string> => {
       let job = blobJobs.get(layer.digest);
       if (!job) {
         job = (async () => {
           if (store.hasBlob(layer.digest)) return store.blobPath(layer.digest);
           const file = staging.file(`blob-${digestHex(layer.digest)}`);
-          opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
-          await src.stageBlob(layer, file, what);
+          await slots.acquire();
+          try {
+            opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
+            await src.stageBlob(layer, file, what);
+          } finally {
+            slots.release();
+          }
           stagedBlobs.push({ file, digest: layer.digest });
           opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: false });
           return file;
         })();
+        job.catch(() => undefined); // awaited (and reported) below
         blobJobs.set(layer.digest, job);
       }
       return job;
     };
+    // Layers start downloading as soon as the manifest is known, while the config is fetched.
+    const r = await resolveImage(src, top, what, opts.platform, (m) => {
+      for (const l of m.layers) if (!store.hasBlob(l.digest)) fetchBlob(l);
+    });
+    const { manifest, config } = r;
+    const unpackQueue = new Serial();
     await parallel(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
       const diffID = config.rootfs.diff_ids[i];
       const lazy = opts.unpack === false;
@@ -230,6 +270,8 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
     store.setRef(rec);
     return rec;
   } finally {
+    // Downloads started early may still run after a failure: let them end before removing their dir.
+    await Promise.allSettled(blobJobs.values());
     staging.drop();
   }
 }

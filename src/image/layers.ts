@@ -34,6 +34,7 @@ export interface UnpackStats {
 }
 
 const IS_ROOT = process.getuid ? process.getuid() === 0 : false;
+const EGID = process.getegid ? process.getegid() : 0;
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -208,7 +209,7 @@ class Unpacker {
     // Created with its final mode when the umask keeps it and no setuid/setgid/sticky bit has to
     // survive a chown; root-owned files in a fresh tree need no chown: two syscalls fewer per file.
     const direct = (mode & 0o7000) === 0 && (mode & UMASK) === 0;
-    const chown = IS_ROOT && (uid !== 0 || gid !== 0 || this.chownAll);
+    const chown = IS_ROOT && (uid !== 0 || gid !== 0 || this.chownAll || EGID !== 0);
     const p = new Promise<void>((resolve) => {
       fs.open(abs, CREATE_FLAGS, direct ? mode : 0o600, (err, fd) => {
         if (err) {

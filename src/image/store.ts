@@ -146,6 +146,13 @@ export class Staging {
       return;
     }
     fs.chmodSync(file, 0o644);
+    // On disk before it has its name: after a power cut a name never points to missing data.
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(file, dest);
   }
   commitBlobData(data: Buffer, digest: string): void {
