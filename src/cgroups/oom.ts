@@ -25,11 +25,23 @@ export function watchOom(rec: CgroupRecord, onOom: () => void, onGone: () => voi
     const close = () => {
       if (closed) return;
       closed = true;
-      // The blocked read holds a thread-pool thread until the next event: leave the fds to exit.
+      // The read blocked on the eventfd holds a thread-pool thread, and libuv joins those at
+      // exit: wake it with an event of our own.
+      const one = Buffer.alloc(8);
+      one.writeBigUInt64LE(1n);
+      try {
+        fs.writeSync(efd, one);
+      } catch {
+        // already closed
+      }
     };
     const loop = () => {
       fs.read(efd, buf, 0, 8, null, (err) => {
-        if (closed) return;
+        if (closed) {
+          fs.close(efd, () => undefined);
+          fs.close(ofd, () => undefined);
+          return;
+        }
         if (err || !fs.existsSync(control)) {
           closed = true;
           onGone();

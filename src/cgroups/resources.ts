@@ -142,13 +142,13 @@ export function checkResources(r: Record<string, unknown>, file = 'config.json',
 // runc's cgroups.ConvertCPUSharesToCgroupV2Value (1.1): [2, 262144] -> [1, 10000].
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 0;
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+  return 1 + Math.trunc(((shares - 2) * 9999) / 262142); // Go's integer division
 }
 
 // runc's cgroups.ConvertBlkIOToIOWeightValue: [10, 1000] -> [1, 10000].
 export function blkioToIoWeight(w: number): number {
   if (w === 0) return 0;
-  return 1 + Math.floor(((w - 10) * 9999) / 990);
+  return 1 + Math.trunc(((w - 10) * 9999) / 990);
 }
 
 // runc's cgroups.ConvertMemorySwapToCgroupV2Value: OCI's memory+swap total to v2's swap alone.

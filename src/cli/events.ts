@@ -68,6 +68,4 @@ export default async function events(inv: Invocation): Promise<void> {
       // no memory controller: stats only
     }
   });
-  // The v1 eventfd read may still hold a thread-pool thread: do not wait for it.
-  process.exit(Number(process.exitCode ?? 0));
 }

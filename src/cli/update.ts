@@ -65,6 +65,7 @@ function fromFlags(f: Flags): Record<string, Record<string, unknown>> {
   }
   const pids = int('pids-limit', 'pidsLimit');
   if (pids) r.pids.limit = pids;
+  for (const k of Object.keys(r)) if (Object.keys(r[k]).length === 0) delete r[k];
   return r;
 }
 
