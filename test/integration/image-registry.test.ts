@@ -6,7 +6,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import {
-  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, push, snapshot, startRegistry, tarDir, tmpdir, Registry,
+  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, CLI_JS, push, snapshot, startRegistry, tarDir, tmpdir, Registry,
 } from '../fixtures/image/build';
 import { startProxy } from '../fixtures/image/proxy';
 import { tarArchive } from '../../src/image/tarwrite';
@@ -65,6 +65,16 @@ t.test('anonymous pull: verified blobs, unpacked layers, quiet lines off a termi
   const pushed = p.out.trim().split(' ')[1];
   const byDigest = await cli(['pull', `${reg.host}/lib/two@${pushed}`, '--insecure', '--image-root', store]);
   t.equal(byDigest.code, 0, 'pull by digest: ' + byDigest.err);
+});
+
+t.test('on a terminal: one progress line, redrawn, then erased', async (t) => {
+  const store = newStore();
+  // script(1) gives the command a real pty as its stdout and stderr.
+  const cmd = `${process.execPath} ${CLI_JS} pull ${reg.host}/busybox:latest --insecure --image-root ${store}`;
+  const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+  t.match(out, new RegExp(`^\\r\\x1b\\[Kpulling ${reg.host}/busybox:latest: \\d/1 blobs, [\\d.]+/1\\.1 MB`));
+  t.match(out, new RegExp(`\\r\\x1b\\[K${reg.host}/busybox:latest ${bb.manifest}\\r?\\n$`), 'erased before the result');
+  t.notMatch(out, /^fetched /m, 'no log lines on a terminal');
 });
 
 t.test('multi-platform index on the registry: host platform, or --platform', async (t) => {
