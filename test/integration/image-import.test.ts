@@ -3,9 +3,9 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import {
-  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, sha, snapshot, tarDir, tarLayout, tmpdir,
+  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, CLI_JS, sha, snapshot, tarDir, tarLayout, tmpdir,
 } from '../fixtures/image/build';
 import { tarArchive } from '../../src/image/tarwrite';
 
@@ -173,6 +173,34 @@ t.test('concurrent imports of images sharing layers (separate processes)', async
   t.same(fs.readdirSync(path.join(store, 'tmp')).filter((x) => !x.startsWith('.')), [], 'losers of a race cleaned up');
   const r = await cli(['ls', '-q', '--image-root', store]);
   t.same(r.out.trim().split('\n'), ['c0:latest', 'c1:latest', 'c2:latest', 'c3:latest']);
+});
+
+t.test('a crash (SIGKILL) in the middle of an import leaves nothing visible; prune sweeps it', async (t) => {
+  const store = newStore();
+  const small = layoutOf({ layers: [top], refName: 'latest' });
+  t.equal((await cli(['import', small.dir, '--name', 'small', '--image-root', store])).code, 0);
+  const before = snapshot(store);
+  const many = tarArchive(Array.from({ length: 20000 }, (_, i) => ({ name: `d${i % 100}/f${i}`, type: 'file' as const, data: Buffer.alloc(2048, i) })));
+  const big = layoutOf({ layers: [base, many], refName: 'latest', compression: 'gzip' });
+  const child = spawn(process.execPath, [CLI_JS, 'import', big.dir, '--name', 'big', '--image-root', store], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  // Wait until it is unpacking (a layer dir is being written in staging), then kill it.
+  const tmp = path.join(store, 'tmp');
+  let seen = false;
+  for (let i = 0; i < 400 && !seen; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    seen = fs.readdirSync(tmp).some((d) => d.startsWith('ingest-') && fs.readdirSync(path.join(tmp, d)).some((x) => x.startsWith('layer-')));
+  }
+  t.ok(seen, 'caught it while unpacking');
+  child.kill('SIGKILL');
+  await exited;
+  t.same(snapshot(store), before, 'no blob, layer or name from the killed import is visible');
+  t.same((await cli(['ls', '-q', '--image-root', store])).out, 'small:latest\n');
+  const pr = await cli(['prune', '--image-root', store]);
+  t.match(pr.out, /removed 0 blobs, 0 layers, [1-9]\d* leftovers/, 'prune sweeps the dead staging dir');
+  t.same(fs.readdirSync(tmp).filter((x) => !x.startsWith('.')), []);
+  const again = await cli(['import', big.dir, '--name', 'big', '--image-root', store]);
+  t.equal(again.code, 0, 'the same import then succeeds: ' + again.err);
 });
 
 t.test('rm and prune free what no name uses; prune waits for writers', async (t) => {
