@@ -416,6 +416,8 @@ function blkioV2(w: Writer, b: Record<string, unknown>): void {
   devices.forEach((d, i) => { if (d.leafWeight) w.fail(`blockIO.weightDevice[${i}].leafWeight`, 'cgroup v2 has no leaf weights; leave it unset'); });
   // With BFQ, weights go to io.bfq.weight as they are; without it, io.weight with a conversion.
   const bfq = (n(b.weight) || devices.length) && w.exists('', 'io.bfq.weight', 'blockIO') ? 'io.bfq.weight' : undefined;
+  // Per-device BFQ weights need kernel 5.4+, which shows "default N" in io.bfq.weight.
+  const bfqDevices = !!bfq && /^default /.test(w.read('', 'io.bfq.weight', 'blockIO'));
   if (n(b.weight)) {
     if (bfq) w.write('', bfq, String(b.weight), 'blockIO.weight');
     else w.write('', 'io.weight', String(blkioToIoWeight(n(b.weight))), 'blockIO.weight');
@@ -423,8 +425,7 @@ function blkioV2(w: Writer, b: Record<string, unknown>): void {
   devices.forEach((d, i) => {
     if (!d.weight) return;
     const field = `blockIO.weightDevice[${i}].weight`;
-    // Per-device BFQ weights need kernel 5.4+ ("default N" in io.bfq.weight).
-    if (!bfq || !/^default /.test(w.read('', 'io.bfq.weight', field))) {
+    if (!bfqDevices) {
       w.fail(field, 'per-device weights need the BFQ I/O scheduler (io.bfq.weight with per-device support) on cgroup v2');
     }
     w.write('', 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`, field);
