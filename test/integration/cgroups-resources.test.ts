@@ -163,9 +163,14 @@ t.test('update writes new limits and records them in state.json', async (t) => {
   r = sk.run(['update', '--memory', 'lots', id]);
   t.not(r.code, 0);
   t.match(r.stderr, 'invalid value for memory');
-  r = sk.run(['update', '--memory', '4096', '--memory-swap', '4096', id]);
+  // v1: the kernel refuses (EBUSY); v2 would reclaim or OOM-kill, so memory.checkBeforeUpdate
+  // asks for the check first.
+  r = v2
+    ? sk.run(['update', '-r', '-', id], { input: JSON.stringify({ memory: { limit: 4096, swap: 4096, checkBeforeUpdate: true } }) })
+    : sk.run(['update', '--memory', '4096', '--memory-swap', '4096', id]);
   t.not(r.code, 0, 'a limit below current usage is refused');
-  t.match(r.stderr, v2 ? /memory/ : /unable to set memory limit to 4096 \(current usage: \d+, peak usage: \d+\)/);
+  t.match(r.stderr, v2 ? /memory\.limit: rejecting memory limit 4096 below current usage \d+/ : /unable to set memory limit to 4096 \(current usage: \d+, peak usage: \d+\)/);
+  t.equal(readCg(pid, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(96 * MB), 'and the old limit stays');
   sk.run(['delete', '-f', id]);
   r = sk.run(['update', '--memory', '1m', id]);
   t.equal(r.code, 1, 'update of a deleted container fails');

@@ -35,7 +35,9 @@ VIRTIOFSD=/usr/lib/qemu/virtiofsd
 
 # --- kernel: the newest linux-image-6.1.0-*-cloud-amd64 apt knows about
 if [ ! -f "$CACHE/kernel/ok" ]; then
-  pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | awk '{print $1}' | sort -V | tail -1)
+  latest() { apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | awk '{print $1}' | sort -V | tail -1; }
+  pkg=$(latest)
+  [ -n "$pkg" ] || { apt-get update -qq >&2; pkg=$(latest); }
   [ -n "$pkg" ] || { log "no linux-image-6.1.0-*-cloud-amd64 in apt"; exit 2; }
   log "fetching $pkg"
   rm -rf "$CACHE/kernel" && mkdir -p "$CACHE/kernel"
