@@ -89,6 +89,7 @@ void FillStrings(PlanStorage& s, Napi::Array arr, std::vector<const char*>& out,
 void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
   LaunchPlan& p = s.plan;
   memset(&p, 0, sizeof p);
+  p.exec_mode = GetBool(o, "execMode");
   p.clone_flags = (unsigned long)GetInt(o, "cloneFlags", 0);
   // A cgroup namespace is rooted where its creator stands: create it only once the init is in
   // the container's cgroups (on v1 the parent moves it there after clone).
@@ -250,9 +251,9 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     p.njoins++;
   }
 
-  std::string state_dir = o.Get("stateDir").As<Napi::String>().Utf8Value();
-  p.state_dirfd = open(state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (p.state_dirfd < 0) {
+  std::string state_dir = o.Get("stateDir").IsString() ? o.Get("stateDir").As<Napi::String>().Utf8Value() : "";
+  p.state_dirfd = p.exec_mode ? -1 : open(state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!p.exec_mode && p.state_dirfd < 0) {
     int err = errno;
     CloseJoins(p);
     if (pid_ns_fd >= 0) close(pid_ns_fd);
@@ -308,7 +309,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     close(pid_ns_fd);
   }
   CloseJoins(p);
-  close(p.state_dirfd);
+  if (p.state_dirfd >= 0) close(p.state_dirfd);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);

@@ -211,9 +211,9 @@ void child_main(const LaunchPlan& plan) {
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
-  if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
+  if (!plan.exec_mode && plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
-  if (plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
+  if (!plan.exec_mode && plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
     fail("setdomainname", errno, plan.domainname);
   if (plan.keyring_name && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, plan.keyring_name) < 0 &&
       errno != ENOSYS && errno != EACCES)
@@ -226,7 +226,13 @@ void child_main(const LaunchPlan& plan) {
   apply_rlimits(plan);
 
   int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
-  int pty = plan.terminal ? setup_terminal(plan, root_fd) : -1;
+  int pty = -1;
+  if (plan.terminal) {
+    // exec: the joined mount namespace's root is the container's; its devpts is there.
+    int tty_root = root_fd >= 0 ? root_fd : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    pty = setup_terminal(plan, tty_root);
+    if (root_fd < 0) close(tty_root);
+  }
   if (root_fd >= 0) {
     sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
     if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
@@ -250,8 +256,11 @@ void child_main(const LaunchPlan& plan) {
 
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   sync_send(plan.sync_fd, SYNC_READY, 0, "", "");
-  g_ready = true;
-  wait_for_start(plan);
+  if (!plan.exec_mode) {
+    g_ready = true;
+    wait_for_start(plan);
+  }
+  // exec: the parent still listens; a failure below is an ERROR, success is EOF at execve.
 
   bool have_seccomp = plan.seccomp_len > 0;
   if (have_seccomp && !plan.no_new_privs) load_seccomp(plan);  // needs CAP_SYS_ADMIN

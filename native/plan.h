@@ -53,6 +53,7 @@ struct CapSets {
 };
 
 struct LaunchPlan {
+  bool exec_mode;             // `exec`: join a running container instead of making one
   unsigned long clone_flags;  // CLONE_NEW* to create at clone
   bool unshare_cgroupns;      // CLONE_NEWCGROUP after the parent placed us in our cgroups
   NsJoin joins[8];

@@ -61,6 +61,16 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
     ws.ws_col = plan.console_cols;
     if (ioctl(slave, TIOCSWINSZ, &ws) != 0) fail("set console size", errno);
   }
+  if (plan.exec_mode) {
+    // exec shares the container's /dev/console; only the init binds it.
+    char name[32];
+    copy_str(name, sizeof name, "/dev/pts/");
+    format_int(name + 9, sizeof name - 9, (long)n);
+    send_master(plan.console_fd, ptmx, name);
+    close(ptmx);
+    close(plan.console_fd);
+    return slave;
+  }
   // /dev/console: a plain file we create (O_NOFOLLOW, O_EXCL semantics via unlink) in the
   // container's /dev, with the slave bound over it.
   int dev = open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -8,6 +8,7 @@ export interface FlagSpec {
   short?: string;        // "b"
   value?: string;        // the value's name; absent: a boolean flag
   default?: string;
+  repeat?: boolean;      // may be given many times: the values collect in an array
   help: string;
 }
 
@@ -22,10 +23,12 @@ export interface CommandSpec {
   module: string;        // './create': required only when the command runs
 }
 
+export type FlagValue = string | boolean | string[] | undefined;
+
 export interface Parsed {
-  global: Record<string, string | boolean | undefined>;
+  global: Record<string, FlagValue>;
   command?: CommandSpec;
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, FlagValue>;
   args: string[];
   help: boolean;
 }
@@ -35,7 +38,7 @@ export class UsageError extends SkiffError {}
 // "pid-file" -> "pidFile"
 export const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function parseFlags(argv: string[], i: number, specs: FlagSpec[], out: Record<string, string | boolean | undefined>,
+function parseFlags(argv: string[], i: number, specs: FlagSpec[], out: Record<string, FlagValue>,
   stopAtPositional: boolean, positional: string[], max: number): [number, boolean] {
   let help = false;
   for (const f of specs) if (f.default !== undefined) out[camel(f.long)] = f.default;
@@ -70,14 +73,18 @@ function parseFlags(argv: string[], i: number, specs: FlagSpec[], out: Record<st
       i++;
       continue;
     }
+    let value: string;
     if (eq >= 0) {
-      out[camel(spec.long)] = a.slice(eq + 1);
+      value = a.slice(eq + 1);
       i++;
     } else {
       if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: -${name}`);
-      out[camel(spec.long)] = argv[i + 1];
+      value = argv[i + 1];
       i += 2;
     }
+    const key = camel(spec.long);
+    if (spec.repeat) out[key] = [...((out[key] as string[] | undefined) ?? []), value];
+    else out[key] = value;
   }
   return [i, help];
 }

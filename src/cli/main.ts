@@ -3,6 +3,7 @@ import { SkiffError } from '../errors';
 import { configureLog, logError } from '../log';
 import { Store } from '../container/store';
 import { parse, usage, UsageError } from './args';
+import type { FlagValue } from './args';
 import { COMMANDS, GLOBAL_FLAGS } from './commands';
 import { out } from './output';
 
@@ -20,7 +21,7 @@ export interface Globals {
 export interface Invocation {
   globals: Globals;
   store: Store;
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, FlagValue>;
   args: string[];
 }
 
@@ -30,6 +31,7 @@ function versionText(): string {
 
 export async function main(argv: string[]): Promise<number> {
   let prefix = '';
+  let failureCode = 1;
   try {
     const p = parse(argv, GLOBAL_FLAGS, COMMANDS);
     const globals = p.global as unknown as Globals;
@@ -44,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (p.command.name === 'create' || p.command.name === 'run') prefix = `skiff ${p.command.name} failed: `;
+    // runc's exec fails with 255, so a caller can tell its own errors from the process's.
+    if (p.command.name === 'exec') {
+      prefix = 'exec failed: ';
+      failureCode = 255;
+    }
     const run = (require(p.command.module) as { default: (inv: Invocation) => unknown }).default;
     await run({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
     return Number(process.exitCode ?? 0);
@@ -51,6 +58,6 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     logError(prefix + (err.message ?? String(e)));
     if (!(e instanceof SkiffError) && process.env.SKIFF_DEBUG && err.stack) process.stderr.write(err.stack + '\n');
-    return e instanceof SkiffError ? e.exitCode : 1;
+    return failureCode !== 1 ? failureCode : e instanceof SkiffError ? e.exitCode : 1;
   }
 }

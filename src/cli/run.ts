@@ -11,6 +11,18 @@ const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2
   'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ',
   'SIGIO', 'SIGPWR', 'SIGSYS', 'SIGTRAP'] as const;
 
+export function forwardSignals(pid: number): void {
+  for (const sig of FORWARDED) {
+    process.on(sig, () => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // exited meanwhile
+      }
+    });
+  }
+}
+
 export default async function run(inv: Invocation): Promise<void> {
   const s = inv.store;
   const id = inv.args[0];
@@ -25,15 +37,7 @@ export default async function run(inv: Invocation): Promise<void> {
     return;
   }
   const pid = state.pid;
-  for (const sig of FORWARDED) {
-    process.on(sig, () => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // exited meanwhile
-      }
-    });
-  }
+  forwardSignals(pid);
   const exited = native().waitPid(pid);
   const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
   try {

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { NativeDevice, NativePlan } from '../native';
-import type { Spec, IdMapping } from '../oci/spec';
+import type { Spec, IdMapping, Process } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { CgroupRecord } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
@@ -101,32 +101,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
     throw new SkiffError('config.json: linux.uidMappings: mappings are given but there is no user namespace');
 
-  const rlimits = (proc.rlimits ?? []).map((r, i) => {
-    const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new SkiffError(`config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
-    return { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), name: r.type };
-  });
-
-  const c = proc.capabilities;
-  const caps = c ? {
-    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
-    effective: capMask(c.effective, 'process.capabilities.effective'),
-    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
-    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
-    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
-  } : undefined;
-
-  let env = [...(proc.env ?? [])];
-  if (envValue(env, 'HOME') === undefined) env.push(`HOME=${homeFor(rootfs, proc.user.uid)}`);
-  let preserveFds = opts.preserveFds ?? 0;
-  // systemd socket activation: runc passes LISTEN_FDS through, renumbered for pid 1.
-  const listenFds = Number(process.env.LISTEN_FDS ?? 0);
-  if (listenFds > 0) {
-    preserveFds += listenFds;
-    env = env.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
-    env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
-  }
-
+  const proc_ = processPlan(proc, rootfs, opts.preserveFds ?? 0);
   const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
 
@@ -143,11 +118,43 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     sysctls, inUserns,
     hostname: spec.hostname, domainname: spec.domainname,
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
+    ...proc_, stateDir,
+    seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
+  };
+}
+
+export type ProcessPlan = Pick<NativePlan, 'rlimits' | 'oomScoreAdj' | 'uid' | 'gid' | 'gids' | 'umask' | 'caps' |
+  'capLastCap' | 'noNewPrivs' | 'cwd' | 'args' | 'env' | 'pathEnv' | 'preserveFds'>;
+
+// The process half of a plan: shared by create (the init) and exec.
+export function processPlan(proc: Process, rootfs: string, preserve: number): ProcessPlan {
+  const rlimits = (proc.rlimits ?? []).map((r, i) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new SkiffError(`config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
+    return { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), name: r.type };
+  });
+  const c = proc.capabilities;
+  const caps = c ? {
+    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
+    effective: capMask(c.effective, 'process.capabilities.effective'),
+    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
+    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
+    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
+  } : undefined;
+  let env = [...(proc.env ?? [])];
+  if (envValue(env, 'HOME') === undefined) env.push(`HOME=${homeFor(rootfs, proc.user.uid)}`);
+  let preserveFds = preserve;
+  // systemd socket activation: runc passes LISTEN_FDS through, renumbered for pid 1.
+  const listenFds = Number(process.env.LISTEN_FDS ?? 0);
+  if (listenFds > 0) {
+    preserveFds += listenFds;
+    env = env.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
+    env.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
+  }
+  return {
     rlimits, oomScoreAdj: proc.oomScoreAdj,
     uid: proc.user.uid, gid: proc.user.gid, gids: proc.user.additionalGids ?? [], umask: proc.user.umask,
     caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
-    cwd: proc.cwd, args: proc.args!, env, pathEnv: envValue(env, 'PATH'),
-    preserveFds, stateDir,
-    seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
+    cwd: proc.cwd, args: proc.args!, env, pathEnv: envValue(env, 'PATH'), preserveFds,
   };
 }

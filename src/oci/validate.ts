@@ -62,7 +62,7 @@ function checkIdMappings(v: Json, field: string): void {
   });
 }
 
-function checkProcess(p: Record<string, Json>): void {
+export function checkProcess(p: Record<string, Json>): void {
   const f = 'process.';
   const args = opt(p, 'args', strArray, f);
   if (!args || args.length === 0) throw invalid('process.args', 'must name the program to run (a non-empty array)');

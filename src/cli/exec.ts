@@ -1,0 +1,76 @@
+// exec: runc's flags over a process from the container's config, or a whole process.json
+// (-p, what the shims send).
+import * as fs from 'fs';
+import { SkiffError } from '../errors';
+import { execProcess } from '../container/exec';
+import { loadContainer } from '../container/ops';
+import { checkProcess } from '../oci/validate';
+import type { Process } from '../oci/spec';
+import { native } from '../native';
+import { forwardSignals } from './run';
+import type { Invocation } from './main';
+
+function processFromFlags(inv: Invocation, base: Process): Process {
+  const f = inv.flags;
+  if (f.process) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(String(f.process), 'utf8'));
+    } catch (e) {
+      throw new SkiffError(`exec: process file ${f.process}: ${(e as Error).message}`);
+    }
+    checkProcess(raw as Record<string, unknown>);
+    return raw as Process;
+  }
+  const args = inv.args.slice(1);
+  if (args.length === 0) throw new SkiffError('exec: args must not be empty');
+  const p: Process = JSON.parse(JSON.stringify(base));
+  p.args = args;
+  p.terminal = f.tty === true;
+  delete p.consoleSize;
+  if (f.cwd) p.cwd = String(f.cwd);
+  for (const kv of (f.env as string[] | undefined) ?? []) {
+    const key = kv.split('=')[0];
+    p.env = [...(p.env ?? []).filter((e) => e.split('=')[0] !== key), kv];
+  }
+  if (f.user) {
+    const [uid, gid] = String(f.user).split(':');
+    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new SkiffError(`exec: invalid --user ${JSON.stringify(f.user)}: want uid[:gid]`);
+    p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? p.user.gid : Number(gid) };
+  }
+  for (const g of (f.additionalGids as string[] | undefined) ?? []) {
+    if (!/^\d+$/.test(g)) throw new SkiffError(`exec: invalid --additional-gids ${JSON.stringify(g)}`);
+    p.user.additionalGids = [...(p.user.additionalGids ?? []), Number(g)];
+  }
+  for (const cap of (f.cap as string[] | undefined) ?? []) {
+    const caps = p.capabilities ?? {};
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), cap];
+    p.capabilities = caps;
+  }
+  if (f.noNewPrivs) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = String(f.apparmor);
+  if (f.processLabel) p.selinuxLabel = String(f.processLabel);
+  checkProcess(p as unknown as Record<string, unknown>);
+  return p;
+}
+
+export default async function exec(inv: Invocation): Promise<void> {
+  const id = inv.args[0];
+  const f = inv.flags;
+  if (f.cgroup) throw new SkiffError('exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
+  const preserveFds = Number(f.preserveFds ?? 0);
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new SkiffError(`invalid --preserve-fds ${JSON.stringify(f.preserveFds)}`);
+  const base = loadContainer(inv.store, id, false).state.config.process!;
+  const proc = processFromFlags(inv, base);
+  const { pid, ptyMaster } = execProcess(inv.store, {
+    id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,
+    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds,
+  });
+  if (f.detach) return;
+  forwardSignals(pid);
+  const exited = native().waitPid(pid);
+  const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
+  const status = await exited;
+  if (relay) await relay.finish();
+  process.exitCode = status === null ? 255 : status.code !== null ? status.code : 128 + (status.signal ?? 0);
+}
