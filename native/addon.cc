@@ -50,6 +50,8 @@ struct PlanStorage {
   std::vector<RlimitSpec> rlimits;
   std::vector<gid_t> gids;
   std::vector<uint8_t> seccomp;
+  std::deque<std::vector<const char*>> hook_arrays;
+  std::vector<HookSpec> create_hooks, start_hooks;
   LaunchPlan plan;
 
   const char* str(const Napi::Value& v) {
@@ -197,6 +199,26 @@ void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
   p.console_fd = (int)GetInt(o, "consoleFd", -1);
   p.console_rows = (unsigned short)GetInt(o, "consoleRows", 0);
   p.console_cols = (unsigned short)GetInt(o, "consoleCols", 0);
+
+  auto hooks = [&](const char* key, std::vector<HookSpec>& out) {
+    Napi::Array arr = GetArr(env, o, key);
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Object h = arr.Get(i).As<Napi::Object>();
+      s.hook_arrays.emplace_back();
+      FillStrings(s, GetArr(env, h, "args"), s.hook_arrays.back(), true);
+      const char* const* argv = s.hook_arrays.back().data();
+      s.hook_arrays.emplace_back();
+      FillStrings(s, GetArr(env, h, "env"), s.hook_arrays.back(), true);
+      out.push_back({GetStr(s, h, "path"), argv, s.hook_arrays.back().data(), (int)GetInt(h, "timeout", 0)});
+    }
+  };
+  hooks("createContainerHooks", s.create_hooks);
+  hooks("startContainerHooks", s.start_hooks);
+  p.create_container_hooks = s.create_hooks.data();
+  p.ncreate_container_hooks = (int)s.create_hooks.size();
+  p.start_container_hooks = s.start_hooks.data();
+  p.nstart_container_hooks = (int)s.start_hooks.size();
+  p.hook_state_name = "hook-state.json";
 
   Napi::Value seccomp = o.Get("seccompFilter");
   if (seccomp.IsBuffer()) {

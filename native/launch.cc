@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -120,7 +122,6 @@ void wait_for_start(const LaunchPlan& plan) {
   if (fd < 0) _exit(126);
   if (write(fd, "0", 1) != 1) _exit(126);
   close(fd);
-  close(plan.state_dirfd);
 }
 
 void load_seccomp(const LaunchPlan& plan) {
@@ -163,6 +164,49 @@ void apply_user_and_caps(const LaunchPlan& plan) {
   for (int c = 0; c <= plan.cap_last_cap; c++) {
     if (!(raisable & (1ULL << c))) continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) fail("raise ambient capability", errno);
+  }
+}
+
+// Runs hooks from inside the container's namespaces: a raw fork (no atfork handlers, no
+// locks), the state JSON on stdin, a pidfd to wait with the hook's timeout.
+void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char* kind) {
+  for (int i = 0; i < n; i++) {
+    const HookSpec& h = hooks[i];
+    int in = openat(plan.state_dirfd, plan.hook_state_name, O_RDONLY | O_CLOEXEC);
+    if (in < 0) fail("open hook state", errno, kind);
+    long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) fail("fork hook", errno, h.path);
+    if (pid == 0) {
+      dup2(in, 0);
+      execve(h.path, (char* const*)h.argv, (char* const*)h.envp);
+      _exit(127);
+    }
+    close(in);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      int r;
+      do { r = poll(&p, 1, h.timeout > 0 ? h.timeout * 1000 : -1); } while (r < 0 && errno == EINTR);
+      close(pidfd);
+      if (r == 0) {
+        kill((pid_t)pid, SIGKILL);
+        int st;
+        waitpid((pid_t)pid, &st, 0);
+        char step[64];
+        copy_str(step, sizeof step, kind);
+        append_str(step, sizeof step, " hook timed out");
+        fail(step, ETIMEDOUT, h.path);
+      }
+    }
+    int status = 0;
+    pid_t w;
+    do { w = waitpid((pid_t)pid, &status, 0); } while (w < 0 && errno == EINTR);
+    if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      char step[64];
+      copy_str(step, sizeof step, kind);
+      append_str(step, sizeof step, " hook failed");
+      fail(step, 0, h.path);
+    }
   }
 }
 
@@ -236,6 +280,7 @@ void child_main(const LaunchPlan& plan) {
   if (root_fd >= 0) {
     sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
     if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
+    run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer");
     enter_rootfs(plan, root_fd);
   }
   for (int i = 0; i < plan.nsysctls; i++) write_file(plan.sysctls[i].path, plan.sysctls[i].value, "write sysctl");
@@ -260,6 +305,8 @@ void child_main(const LaunchPlan& plan) {
     g_ready = true;
     wait_for_start(plan);
   }
+  run_hooks(plan, plan.start_container_hooks, plan.nstart_container_hooks, "startContainer");
+  if (plan.state_dirfd >= 0) close(plan.state_dirfd);
   // exec: the parent still listens; a failure below is an ERROR, success is EOF at execve.
 
   bool have_seccomp = plan.seccomp_len > 0;

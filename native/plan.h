@@ -48,6 +48,14 @@ struct SysctlSpec {
   const char* value;
 };
 
+// A hook run from inside the container's namespaces (createContainer, startContainer).
+struct HookSpec {
+  const char* path;
+  const char* const* argv;   // null-terminated
+  const char* const* envp;   // null-terminated
+  int timeout;               // seconds, 0: none
+};
+
 struct CapSets {
   uint64_t bounding, effective, permitted, inheritable, ambient;
 };
@@ -106,6 +114,14 @@ struct LaunchPlan {
   int sync_fd;                // child's end of the sync socket
   int state_dirfd;            // O_PATH dir holding exec.fifo
   const char* fifo_name;
+
+  // hooks in the container namespace; their stdin is the state JSON the parent wrote to
+  // hook_state_name in the state directory
+  const HookSpec* create_container_hooks;
+  int ncreate_container_hooks;
+  const HookSpec* start_container_hooks;
+  int nstart_container_hooks;
+  const char* hook_state_name;
 
   // terminal: the pty is made in the container's devpts, its master sent as SCM_RIGHTS over
   // console_fd (connected to the --console-socket by the parent), the slave becomes stdio.

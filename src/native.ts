@@ -75,6 +75,8 @@ export interface NativePlan {
   cgroupFd?: number;
   seccompFilter?: Buffer;
   seccompFlags?: number;
+  createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
+  startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   terminal?: boolean;
   consoleFd?: number;
   consoleRows?: number;

@@ -11,6 +11,7 @@ import type { IdMapping, Spec } from '../oci/spec';
 import { CgroupManager, planCgroup } from '../cgroups/manager';
 import { applyResources } from '../cgroups/resources';
 import { buildPlan, hostIdFor } from '../launch/plan';
+import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hooks';
 import type { CreateOptions } from '../launch/plan';
 import { pidStartTime } from './proc';
 import { ContainerState, Store } from './store';
@@ -102,6 +103,8 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     }
     cgroupFd = cgroups.openUnifiedFd();
     plan.cgroupFd = cgroupFd;
+    plan.createContainerHooks = nativeHooks(spec.hooks?.createContainer);
+    plan.startContainerHooks = nativeHooks(spec.hooks?.startContainer);
     ({ pid, syncFd } = native().spawnInit(plan));
     if (plan.consoleFd !== undefined) native().closeFd(plan.consoleFd);
     consoleFds = consoleFds.filter((fd) => fd !== plan.consoleFd);
@@ -116,6 +119,10 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       if (!msg) throw new SkiffError('container init exited during setup');
       if (msg.type === Sync.Error) throw new SkiffError(describeChildError(msg));
       if (msg.type === Sync.CreateRuntime) {
+        // The namespaces exist and the rootfs is mounted, pivot_root has not happened yet.
+        const json = writeHookState(stateDir, hookState(spec, req.id, bundle, 'creating', pid, SPEC_VERSION));
+        runHooks('prestart', spec.hooks?.prestart, json);
+        runHooks('createRuntime', spec.hooks?.createRuntime, json);
         native().syncSend(syncFd, Sync.HooksDone);
         continue;
       }

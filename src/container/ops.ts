@@ -7,6 +7,8 @@ import { CgroupManager } from '../cgroups/manager';
 import { assertAllowed, Status } from './status';
 import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
+import { hookState, runHooks, writeHookState } from '../launch/hooks';
+import { logWarn } from '../log';
 
 export interface Loaded {
   state: ContainerState;
@@ -21,15 +23,30 @@ export function loadContainer(store: Store, id: string, lock = true): Loaded {
   return { state, cgroups, status: statusOf(store, state, () => cgroups.isFrozen()) };
 }
 
+function stateFor(c: Loaded, status: string): string {
+  const st = c.state;
+  return JSON.stringify(hookState(st.config, st.id, st.bundle, status, status === 'stopped' ? undefined : st.pid, st.ociVersion));
+}
+
 export function startContainer(store: Store, id: string): ContainerState {
   const c = loadContainer(store, id);
   assertAllowed('start', c.status, id);
+  const hooks = c.state.config.hooks;
+  // startContainer hooks run in the container, after the fifo, and read this file.
+  if (hooks?.startContainer?.length) writeHookState(store.dir(id), hookState(c.state.config, id, c.state.bundle, 'created', c.state.pid, c.state.ociVersion));
   if (!native().openExecFifo(store.fifoPath(id), c.state.pid)) {
     throw new SkiffError(`container ${id}: init exited before it could start`);
   }
   fs.rmSync(store.fifoPath(id), { force: true });
   c.state.started = true;
   store.save(c.state);
+  try {
+    runHooks('poststart', hooks?.poststart, stateFor(c, 'running'));
+  } catch (e) {
+    // A failed poststart hook stops the container (runtime-spec lifecycle step 9).
+    killAll(c);
+    throw e;
+  }
   return c.state;
 }
 
@@ -65,6 +82,12 @@ function killAll(c: Loaded): void {
 export function destroy(store: Store, c: Loaded): void {
   if (c.status !== 'stopped') killAll(c);
   c.cgroups.destroy();
+  try {
+    runHooks('poststop', c.state.config.hooks?.poststop, stateFor(c, 'stopped'));
+  } catch (e) {
+    // poststop failures are warnings: the container is gone either way.
+    logWarn((e as Error).message);
+  }
   store.remove(c.state.id);
 }
 

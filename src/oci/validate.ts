@@ -214,7 +214,21 @@ export function validateSpec(raw: Json): Spec {
   if (s.annotations !== undefined) {
     for (const [k, v] of Object.entries(obj(s.annotations, 'annotations'))) str(v, `annotations.${k}`);
   }
-  if (s.hooks !== undefined) throw invalid('hooks', 'are not supported by skiff yet');
+  if (s.hooks !== undefined) {
+    const hooks = obj(s.hooks, 'hooks');
+    for (const [kind, list] of Object.entries(hooks)) {
+      if (!['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].includes(kind))
+        throw invalid(`hooks.${kind}`, 'is not a hook kind');
+      arr(list, `hooks.${kind}`).forEach((h, i) => {
+        const f = `hooks.${kind}[${i}]`;
+        const o = obj(h, f);
+        if (!path.isAbsolute(str(o.path, `${f}.path`))) throw invalid(`${f}.path`, 'must be an absolute path');
+        opt(o, 'args', strArray, `${f}.`);
+        opt(o, 'env', strArray, `${f}.`);
+        opt(o, 'timeout', (v, n) => int(v, n, 1), `${f}.`);
+      });
+    }
+  }
   if (s.linux !== undefined) checkLinux(obj(s.linux, 'linux'));
   else throw invalid('linux', 'is required on Linux');
   return s as unknown as Spec;
