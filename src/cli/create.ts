@@ -11,6 +11,7 @@ export function createRequest(inv: Invocation): CreateRequest {
     id: inv.args[0], bundle: String(f.bundle), pidFile: f.pidFile as string | undefined,
     noPivot: f.noPivot === true, noNewKeyring: f.noNewKeyring === true, preserveFds,
     consoleSocket: f.consoleSocket as string | undefined,
+    systemdCgroup: inv.globals.systemdCgroup === true,
   };
 }
 

@@ -21,6 +21,7 @@ export interface CreateRequest extends CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  systemdCgroup?: boolean;
   // run in the foreground with a terminal: the pty master comes back to us instead
   relayTerminal?: boolean;
 }
@@ -69,6 +70,11 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   if (spec.process?.terminal && !req.consoleSocket && !req.relayTerminal) {
     throw new SkiffError('cannot allocate tty if skiff will detach without setting console socket');
+  }
+  if (req.systemdCgroup) {
+    // slice:prefix:name paths mean asking systemd over D-Bus; without systemd there is no one to ask.
+    if (!fs.existsSync('/run/systemd/system')) throw new SkiffError('systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
+    throw new SkiffError('systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
   }
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
   const stateDir = store.claim(req.id);

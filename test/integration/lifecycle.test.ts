@@ -231,3 +231,28 @@ t.test('--version and --log-format json', async (t) => {
   t.match(line.time, /^\d{4}-\d\d-\d\dT/);
   t.match(r.stderr, /container does not exist/, 'the error still reaches stderr');
 });
+
+t.test('--systemd-cgroup without systemd is a clear error that makes nothing', async (t) => {
+  const id = uniqueId('systemd');
+  const r = rt.run(['--systemd-cgroup', 'create', '-b', makeBundle().dir, id]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /systemd cgroup manager: /);
+  t.equal(fs.existsSync(path.join(rt.root, id)), false);
+});
+
+t.test('concurrent commands on one container and on many are serialized and consistent', async (t) => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const ids = [0, 1, 2, 3].map(() => uniqueId('conc'));
+  const wait = (c: ReturnType<typeof rt.spawn>) => new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
+  // Four creates at once, then for each a start and a state racing each other.
+  const codes = await Promise.all(ids.map((id) => wait(rt.spawn(['create', '-b', b.dir, id]))));
+  t.same(codes, [0, 0, 0, 0], 'parallel creates');
+  const starts = await Promise.all(ids.flatMap((id) => [wait(rt.spawn(['start', id])), wait(rt.spawn(['start', id]))]));
+  for (let i = 0; i < ids.length; i++) {
+    t.same([starts[2 * i], starts[2 * i + 1]].sort(), [0, 1], `${ids[i]}: exactly one of two racing starts wins`);
+    t.equal(rt.state(ids[i]).status, 'running');
+  }
+  const dels = await Promise.all(ids.map((id) => wait(rt.spawn(['delete', '-f', id]))));
+  t.same(dels, [0, 0, 0, 0]);
+  t.same(ids.filter((id) => fs.existsSync(path.join(rt.root, id))), [], 'all gone');
+});
