@@ -2,7 +2,6 @@
 // the state JSON on stdin, the hook's args and env, its timeout. createContainer and
 // startContainer run inside the container's namespaces, from the init (native/launch.cc);
 // they read the same state from a file the runtime writes for them.
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
@@ -33,7 +32,10 @@ export function nativeHooks(hooks: Hook[] | undefined) {
 }
 
 export function runHooks(kind: string, hooks: Hook[] | undefined, stateJson: string): void {
-  for (const h of hooks ?? []) {
+  if (!hooks?.length) return;
+  // Loaded only when there is a hook to run: start and delete stay light without.
+  const { spawnSync } = require('child_process') as typeof import('child_process');
+  for (const h of hooks) {
     const [argv0, ...args] = h.args?.length ? h.args : [h.path];
     const env: NodeJS.ProcessEnv = {};
     for (const kv of h.env ?? []) {
