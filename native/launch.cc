@@ -283,7 +283,6 @@ void child_main(const LaunchPlan& plan) {
     run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer");
     enter_rootfs(plan, root_fd);
   }
-  for (int i = 0; i < plan.nsysctls; i++) write_file(plan.sysctls[i].path, plan.sysctls[i].value, "write sysctl");
   if (pty >= 0) {
     // The pty becomes the controlling terminal of a new session and the process's stdio.
     if (setsid() < 0) fail("setsid", errno);

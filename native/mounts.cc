@@ -290,6 +290,14 @@ int prepare_rootfs(const LaunchPlan& plan) {
   for (int i = 0; i < plan.nmounts; i++) do_mount(root_fd, plan.mounts[i]);
   if (plan.setup_dev) setup_dev(plan, root_fd);
   if (plan.cwd && mkdir_all_in_root(root_fd, plan.cwd, 0755) != 0) fail_mount("create cwd", plan.cwd);
+  // Sysctls go in through the container's own /proc, before readonlyPaths close /proc/sys.
+  for (int i = 0; i < plan.nsysctls; i++) {
+    int fd = open_in_root(root_fd, plan.sysctls[i].path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail_mount("write sysctl", plan.sysctls[i].path);
+    size_t len = strlen(plan.sysctls[i].value);
+    if (write(fd, plan.sysctls[i].value, len) != (ssize_t)len) fail_mount("write sysctl", plan.sysctls[i].path);
+    close(fd);
+  }
   mask_paths(plan, root_fd);
   readonly_paths(plan, root_fd);
   return root_fd;

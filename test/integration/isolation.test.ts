@@ -195,11 +195,12 @@ t.test('devices: defaults, /dev symlinks, linux.devices, and the device cgroup',
 });
 
 t.test('sysctl', async (t) => {
-  const out = inside(t, 'cat /proc/sys/net/ipv4/ip_forward; cat /proc/sys/kernel/msgmax', (s) => {
-    s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096' };
-    s.linux!.readonlyPaths = [];
+  const out = inside(t, 'cat /proc/sys/net/ipv4/ip_forward; cat /proc/sys/kernel/msgmax; echo 0 > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo ro-after', (s) => {
+    // With the default readonlyPaths, as Docker sends them: /proc/sys is read-only afterwards.
+    s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0' };
   });
   t.same(out.split('\n').slice(0, 2), ['1', '4096']);
+  t.match(out, /ro-after/, '/proc/sys is read-only for the process');
 });
 
 t.test('rootfsPropagation and a relative root.path', async (t) => {
