@@ -5,7 +5,7 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, skiff, uniqueId, tmpDir } from '../lib/harness';
+import { cgroupDirsNamed, makeBundle, skiff, uniqueId, tmpDir } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 import { sharesToWeight, blkioToIoWeight } from '../../src/cgroups/resources';
 import { blockDevice, cgroupDirOf, isV2, readCg, waitFor, sleepMs } from './cgroups-helpers';
@@ -37,6 +37,8 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
     cpu: { shares: 512, quota: 20000, period: 100000, cpus: '0', mems: '0' },
     pids: { limit: 64 },
     blockIO: { weight: 500, ...(dev ? { throttleReadBpsDevice: [{ ...dev, rate: MB }], throttleWriteIOPSDevice: [{ ...dev, rate: 100 }] } : {}) },
+    // v2 guests have the hugetlb controller (this v1 host has it on the unified side only).
+    ...(v2 ? { hugepageLimits: [{ pageSize: '2MB', limit: 4 * MB }], unified: { 'memory.high': String(60 * MB) } } : {}),
   };
   const b = withResources(['sleep', '1000'], res);
   const id = uniqueId('cg-write');
@@ -45,6 +47,7 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
     ? {
       'memory.max': String(64 * MB), 'memory.low': String(32 * MB), 'memory.swap.max': String(64 * MB),
       'cpu.weight': String(sharesToWeight(512)), 'cpu.max': '20000 100000', 'cpuset.cpus': '0', 'cpuset.mems': '0', 'pids.max': '64',
+      'hugetlb.2MB.max': String(4 * MB), 'memory.high': String(60 * MB),
     }
     : {
       'memory.limit_in_bytes': String(64 * MB), 'memory.soft_limit_in_bytes': String(32 * MB),
@@ -202,7 +205,8 @@ t.test('errors name the field and the reason', async (t) => {
     const r = sk.run(['create', '-b', b.dir, id]);
     t.equal(r.code, 1, `${name}: create fails`);
     t.match(r.stderr, want, `${name}: ${r.stderr.trim().slice(0, 160)}`);
-    t.equal(sk.run(['state', id]).code, 1, `${name}: nothing left behind`);
+    t.equal(sk.run(['state', id]).code, 1, `${name}: no state left behind`);
+    t.same(cgroupDirsNamed(id), [], `${name}: no cgroup left behind`);
   }
 });
 
