@@ -155,6 +155,7 @@ export function processPlan(proc: Process, rootfs: string, preserve: number): Pr
     rlimits, oomScoreAdj: proc.oomScoreAdj,
     uid: proc.user.uid, gid: proc.user.gid, gids: proc.user.additionalGids ?? [], umask: proc.user.umask,
     caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
-    cwd: proc.cwd, args: proc.args!, env, pathEnv: envValue(env, 'PATH'), preserveFds,
+    cwd: proc.cwd, args: proc.args!, env, // No PATH in the env means no search path, as with runc (exec.LookPath on an empty PATH).
+    pathEnv: envValue(env, 'PATH') ?? '', preserveFds,
   };
 }

@@ -128,3 +128,14 @@ t.test('cgroup placement and device rules on this host', async (t) => {
   t.equal(c.cg, a.cg, '/proc/PID/cgroup');
   t.equal(c.devices, a.devices, 'devices.list');
 });
+
+t.test('a config without PATH: a bare command name is not found, as with runc', async (t) => {
+  const b = makeBundle({ args: ['sleep', '0'], edit: (s) => { s.process!.env = ['TERM=xterm']; } });
+  const [a, c] = both((rt) => rt.run(['run', '-b', b.dir, uniqueId('nopath')]));
+  t.equal(c.code, a.code, `exit code ${a.code}`);
+  t.match(c.stderr, /executable file not found in \$PATH/);
+  const abs = makeBundle({ args: ['/bin/sleep', '0'], edit: (s) => { s.process!.env = []; } });
+  const [a2, c2] = both((rt) => rt.run(['run', '-b', abs.dir, uniqueId('nopath')]));
+  t.equal(c2.code, 0, c2.stderr);
+  t.equal(a2.code, 0, 'an absolute path needs no PATH');
+});

@@ -1,0 +1,97 @@
+// Kubernetes' path: containerd's CRI plugin with a runtime handler whose BinaryName is Skiff,
+// driven over the CRI gRPC API as the kubelet drives it (RunPodSandbox, CreateContainer,
+// StartContainer, ExecSync). containerd runs privately in its own network namespace (which
+// is the pod's "node" network here), with restrict_oom_score_adj since the sandbox asks for
+// -998 and this host may not lower it. The same steps run with a runc handler.
+import t from 'tap';
+import { execFileSync, spawn, spawnSync, ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ensureRootfs, REPO, SKIFF, testEnv, tmpDir } from '../lib/harness';
+
+const work = tmpDir('cri');
+const sock = path.join(work, 'containerd.sock');
+let daemon: ChildProcess | undefined;
+let runtime: any;
+
+function call<T>(method: string, req: object): Promise<T> {
+  return new Promise((resolve, reject) => runtime[method](req, { deadline: Date.now() + 60_000 }, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))));
+}
+
+function ctr(args: string[]) {
+  return spawnSync('ctr', ['--address', sock, '-n', 'k8s.io', ...args], { encoding: 'utf8', env: testEnv() });
+}
+
+function image(name: string, cmd: string[]): void {
+  const layout = path.join(work, `layout-${name}`);
+  const unpacked = path.join(work, `unpacked-${name}`);
+  execFileSync('umoci', ['init', '--layout', layout]);
+  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
+  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
+  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
+  execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--config.env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...cmd.flatMap((c) => ['--config.cmd', c])]);
+  execFileSync('tar', ['-C', layout, '-cf', path.join(work, `${name}.tar`), '.']);
+  const r = ctr(['images', 'import', '--base-name', `docker.io/library/${name}`, path.join(work, `${name}.tar`)]);
+  if (r.status !== 0) throw new Error(`ctr import ${name}: ${r.stderr}`);
+}
+
+t.before(async () => {
+  const plugin = '[plugins."io.containerd.grpc.v1.cri"';
+  fs.writeFileSync(path.join(work, 'config.toml'), [
+    'version = 2', `root = "${work}/root"`, `state = "${work}/state"`, '[grpc]', `  address = "${sock}"`,
+    `${plugin}]`, '  sandbox_image = "docker.io/library/pause:latest"', '  restrict_oom_score_adj = true',
+    `${plugin}.containerd]`, '  snapshotter = "overlayfs"', '  default_runtime_name = "runc"',
+    `${plugin}.containerd.runtimes.skiff]`, '  runtime_type = "io.containerd.runc.v2"',
+    `${plugin}.containerd.runtimes.skiff.options]`, `  BinaryName = "${SKIFF}"`,
+    `${plugin}.containerd.runtimes.runc]`, '  runtime_type = "io.containerd.runc.v2"',
+    `${plugin}.containerd.runtimes.runc.options]`, '  BinaryName = "/usr/sbin/runc"', '',
+  ].join('\n'));
+  daemon = spawn('unshare', ['--net', 'containerd', '--config', path.join(work, 'config.toml')], {
+    stdio: ['ignore', fs.openSync(path.join(work, 'containerd.log'), 'w'), fs.openSync(path.join(work, 'containerd.err'), 'w')], env: testEnv(),
+  });
+  for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  image('pause', ['sleep', '2147483647']);
+  image('busybox', ['sh']);
+  const grpc = require('@grpc/grpc-js');
+  const loader = require('@grpc/proto-loader');
+  const def = loader.loadSync(path.join(REPO, 'test', 'fixtures', 'cri', 'runtime-subset.proto'), { keepCase: false, longs: Number, enums: String, defaults: true });
+  const proto = grpc.loadPackageDefinition(def).runtime.v1;
+  runtime = new proto.RuntimeService(`unix://${sock}`, grpc.credentials.createInsecure());
+});
+
+t.teardown(async () => {
+  runtime?.close();
+  daemon?.kill('SIGTERM');
+  await new Promise((r) => daemon?.on('exit', r));
+  spawnSync('pkill', ['-f', `containerd-shim-runc-v2 -namespace k8s.io -address ${sock}`]);
+  spawnSync('sh', ['-c', `grep ${work} /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+for (const handler of ['skiff', 'runc']) {
+  t.test(`${handler}: RunPodSandbox, CreateContainer, StartContainer, ExecSync`, async (t) => {
+    const version = await call<{ runtime_name?: string; runtimeName?: string }>('Version', { version: 'v1' });
+    t.equal(version.runtimeName, 'containerd');
+    const sandboxConfig = {
+      metadata: { name: `pod-${handler}`, uid: `uid-${handler}`, namespace: 'default', attempt: 0 },
+      // NODE network means the node's UTS namespace too: no hostname of the pod's own.
+      hostname: '', logDirectory: path.join(work, `logs-${handler}`),
+      linux: { cgroupParent: `/skiff-cri-${handler}`, securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+    };
+    fs.mkdirSync(sandboxConfig.logDirectory, { recursive: true });
+    const { podSandboxId } = await call<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig, runtimeHandler: handler });
+    t.ok(podSandboxId, 'sandbox running');
+    const { containerId } = await call<{ containerId: string }>('CreateContainer', {
+      podSandboxId, sandboxConfig,
+      config: { metadata: { name: 'app', attempt: 0 }, image: { image: 'docker.io/library/busybox:latest' }, command: ['sleep', '1000'], envs: [{ key: 'K', value: 'v' }], logPath: 'app.log' },
+    });
+    t.ok(containerId, 'container created');
+    await call('StartContainer', { containerId });
+    const out = await call<{ stdout: Buffer; stderr: Buffer; exitCode: number }>('ExecSync', { containerId, cmd: ['sh', '-c', 'echo exec-sync $K; hostname; exit 3'], timeout: 30 });
+    t.equal(out.exitCode, 3);
+    t.equal(out.stdout.toString(), `exec-sync v\n${require('os').hostname()}\n`);
+    await call('StopPodSandbox', { podSandboxId });
+    await call('RemovePodSandbox', { podSandboxId });
+  });
+}
