@@ -228,6 +228,8 @@ void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
     p.seccomp_len = (unsigned short)(s.seccomp.size() / 8);  // sizeof(struct sock_filter)
     p.seccomp_flags = (unsigned int)GetInt(o, "seccompFlags", 0);
   }
+  p.seccomp_listener_sock = (int)GetInt(o, "seccompListenerFd", -1);
+  p.seccomp_state_name = "seccomp-state.json";
 }
 
 struct CloneArgs {

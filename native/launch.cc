@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -40,6 +41,7 @@ void close_inherited_fds(const LaunchPlan& plan) {
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
   if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
+  if (plan.seccomp_listener_sock >= 0) keep[n++] = plan.seccomp_listener_sock;
   for (int i = 0; i < plan.njoins && n < 12; i++) keep[n++] = plan.joins[i].fd;
   for (int i = 1; i < n; i++)  // insertion sort: a dozen entries at most
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
@@ -124,12 +126,45 @@ void wait_for_start(const LaunchPlan& plan) {
   close(fd);
 }
 
+// Hands the notify listener to the agent: one message, the state JSON as payload and the
+// fd as SCM_RIGHTS (runc's protocol, "fds": ["seccompFd"]).
+void send_listener(const LaunchPlan& plan, int listener) {
+  static char payload[65536];  // static: the child must not grow its stack by 64k
+  int f = openat(plan.state_dirfd, plan.seccomp_state_name, O_RDONLY | O_CLOEXEC);
+  if (f < 0) fail("open seccomp agent state", errno);
+  ssize_t n = read(f, payload, sizeof payload);
+  close(f);
+  if (n <= 0) fail("read seccomp agent state", n < 0 ? errno : EINVAL);
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {payload, (size_t)n};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  ssize_t r;
+  do { r = sendmsg(plan.seccomp_listener_sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+  if (r < 0) fail("send seccomp listener to the agent", errno);
+  close(listener);
+  close(plan.seccomp_listener_sock);
+}
+
 void load_seccomp(const LaunchPlan& plan) {
   struct sock_fprog prog;
   prog.len = plan.seccomp_len;
   prog.filter = (struct sock_filter*)plan.seccomp_filter;
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, &prog) < 0)
-    fail("load seccomp filter", errno);
+  unsigned int flags = plan.seccomp_flags;
+  if (plan.seccomp_listener_sock >= 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (r < 0) fail("load seccomp filter", errno);
+  if (plan.seccomp_listener_sock >= 0) send_listener(plan, (int)r);
 }
 
 void apply_user_and_caps(const LaunchPlan& plan) {
@@ -305,7 +340,6 @@ void child_main(const LaunchPlan& plan) {
     wait_for_start(plan);
   }
   run_hooks(plan, plan.start_container_hooks, plan.nstart_container_hooks, "startContainer");
-  if (plan.state_dirfd >= 0) close(plan.state_dirfd);
   // exec: the parent still listens; a failure below is an ERROR, success is EOF at execve.
 
   bool have_seccomp = plan.seccomp_len > 0;
@@ -314,6 +348,7 @@ void child_main(const LaunchPlan& plan) {
   if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
   umask(plan.umask >= 0 ? plan.umask : 022);
   if (have_seccomp && plan.no_new_privs) load_seccomp(plan);
+  if (plan.state_dirfd >= 0) close(plan.state_dirfd);
   execve(exe, (char* const*)plan.argv, (char* const*)plan.envp);
   exec_failed(exe, errno);
 }

@@ -133,6 +133,10 @@ struct LaunchPlan {
   const void* seccomp_filter;  // struct sock_filter[]
   unsigned short seccomp_len;
   unsigned int seccomp_flags;
+  // SCMP_ACT_NOTIFY: the listener fd goes to the agent over this connected socket, with the
+  // container's process state (written by the parent to seccomp_state_name) as payload.
+  int seccomp_listener_sock;
+  const char* seccomp_state_name;
 };
 
 // Makes the pty in the container's devpts, binds it over /dev/console, sends the master over

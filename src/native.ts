@@ -75,6 +75,7 @@ export interface NativePlan {
   cgroupFd?: number;
   seccompFilter?: Buffer;
   seccompFlags?: number;
+  seccompListenerFd?: number;
   createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   terminal?: boolean;

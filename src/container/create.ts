@@ -109,11 +109,25 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     }
     cgroupFd = cgroups.openUnifiedFd();
     plan.cgroupFd = cgroupFd;
+    const listenerPath = spec.linux?.seccomp?.listenerPath as string | undefined;
+    if (listenerPath) {
+      // Connected now, so a missing agent is a create error before anything runs.
+      plan.seccompListenerFd = native().connectUnix(listenerPath);
+      consoleFds.push(plan.seccompListenerFd);
+    }
     plan.createContainerHooks = nativeHooks(spec.hooks?.createContainer);
     plan.startContainerHooks = nativeHooks(spec.hooks?.startContainer);
     ({ pid, syncFd } = native().spawnInit(plan));
+    if (plan.seccompListenerFd !== undefined) {
+      // What runc sends the agent with the listener fd: the container's process state.
+      fs.writeFileSync(path.join(stateDir, 'seccomp-state.json'), JSON.stringify({
+        ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
+        state: { ociVersion: SPEC_VERSION, id: req.id, status: 'creating', pid, bundle, annotations: spec.annotations ?? {} },
+      }));
+    }
     if (plan.consoleFd !== undefined) native().closeFd(plan.consoleFd);
-    consoleFds = consoleFds.filter((fd) => fd !== plan.consoleFd);
+    if (plan.seccompListenerFd !== undefined) native().closeFd(plan.seccompListenerFd);
+    consoleFds = consoleFds.filter((fd) => fd !== plan.consoleFd && fd !== plan.seccompListenerFd);
     if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
     cgroupFd = undefined;
     writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);

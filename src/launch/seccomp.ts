@@ -62,7 +62,9 @@ function u64(v: unknown, field: string): bigint {
 // Checks linux.seccomp and returns what the addon compiles. Exported for validation alone.
 export function normalizeSeccomp(s: unknown): { defaultAction: number; architectures: string[]; rules: Rule[]; flags: number } {
   if (!isObj(s)) throw invalid('', 'must be an object');
-  if (s.listenerPath !== undefined) throw invalid('.listenerPath', 'seccomp user notification is not supported by skiff yet');
+  if (s.listenerPath !== undefined && (typeof s.listenerPath !== 'string' || !s.listenerPath.startsWith('/')))
+    throw invalid('.listenerPath', 'must be an absolute path');
+  if (s.listenerMetadata !== undefined && typeof s.listenerMetadata !== 'string') throw invalid('.listenerMetadata', 'must be a string');
   const defaultAction = action(s.defaultAction, s.defaultErrnoRet, '.defaultAction');
   const architectures = ((s.architectures ?? []) as unknown[]).map((a, i) => {
     if (typeof a !== 'string' || !ARCHES[a]) throw invalid(`.architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
@@ -81,7 +83,7 @@ export function normalizeSeccomp(s: unknown): { defaultAction: number; architect
     if (!Array.isArray(sc.names) || sc.names.length === 0 || sc.names.some((n) => typeof n !== 'string'))
       throw invalid(`${f}.names`, 'must be a non-empty array of syscall names');
     const act = action(sc.action, sc.errnoRet, `${f}.action`);
-    if (act === ACTIONS.SCMP_ACT_NOTIFY(0)) throw invalid(`${f}.action`, 'SCMP_ACT_NOTIFY needs a listenerPath');
+    if (act === ACTIONS.SCMP_ACT_NOTIFY(0) && s.listenerPath === undefined) throw invalid(`${f}.action`, 'SCMP_ACT_NOTIFY needs a listenerPath');
     const args = ((sc.args ?? []) as unknown[]).map((a, j) => {
       const af = `${f}.args[${j}]`;
       if (!isObj(a)) throw invalid(af, 'must be an object');

@@ -97,6 +97,7 @@ t.test('bad profiles are refused by field', async (t) => {
     [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_Z80'] }, /architectures\[0\]: unknown architecture/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_BOGUS'] }, /flags\[0\]: unknown flag/],
     [allowBut(['kill'], 'SCMP_ACT_NOTIFY'), /SCMP_ACT_NOTIFY needs a listenerPath/],
+    [{ ...allowBut(['kill'], 'SCMP_ACT_NOTIFY'), listenerPath: '/nonexistent/agent.sock' }, /connect to console socket \/nonexistent\/agent\.sock|agent\.sock/],
   ];
   for (const [profile, re] of bad) {
     const r = withSeccomp(sk, 'true', profile);
@@ -118,4 +119,31 @@ t.test('the same profiles under runc give the same results', async (t) => {
     t.equal(b.code, a.code);
     t.equal(b.stdout, a.stdout);
   }
+});
+
+t.test('SCMP_ACT_NOTIFY: the listener and the process state reach the agent at listenerPath', async (t) => {
+  const { spawn } = await import('child_process');
+  const path = await import('path');
+  const fs = await import('fs');
+  const { tmpDir } = await import('../lib/harness');
+  const sock = path.join(tmpDir('agent'), 'agent.sock');
+  const agent = spawn('python3', [path.join(__dirname, '..', '..', '..', 'test', 'lib', 'seccomp-agent.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  agent.stdout.on('data', (d) => { out += d; });
+  while (!out.includes('LISTENING')) await new Promise((r) => setTimeout(r, 10));
+  const b = makeBundle({ args: ['sh', '-c', 'mkdir /dev/shm/notified; echo mkdir=$?; ls -d /dev/shm/notified 2>&1 || echo absent'], edit: (s) => {
+    s.linux!.seccomp = { ...allowBut(['mkdir', 'mkdirat'], 'SCMP_ACT_NOTIFY'), listenerPath: sock, listenerMetadata: 'meta-1' };
+  } });
+  const id = uniqueId('notify');
+  const r = sk.run(['run', '-b', b.dir, id]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /mkdir=0\n[^]*absent/, 'the agent answered success without the call running');
+  await new Promise((res) => agent.on('exit', res));
+  const state = JSON.parse(out.split('\n').find((l) => l.startsWith('STATE '))!.slice(6));
+  t.same(state.fds, ['seccompFd']);
+  t.equal(state.metadata, 'meta-1');
+  t.equal(state.state.id, id);
+  t.ok(state.pid > 0);
+  t.match(out, /NOTIF nr=(83|258)/, 'mkdir (83) or mkdirat (258) was notified');
+  void fs;
 });
