@@ -72,6 +72,28 @@ inline bool sync_expect(int fd, uint32_t type) {
   return r == (ssize_t)sizeof m && m.type == type;
 }
 
+// One message carrying `fd` as SCM_RIGHTS and `len` bytes of payload: how the pty master goes
+// to a console socket and the seccomp listener to its agent. Returns 0 or -1 with errno.
+inline int send_fd(int sock, int fd, const void* payload, size_t len) {
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {(void*)payload, len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t r;
+  do { r = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
 // Reports a failed setup step to the parent and exits. `err` is an errno value (0 for none).
 [[noreturn]] inline void fail(const char* step, int err, const char* detail = nullptr) {
   if (!g_ready) {

@@ -135,23 +135,8 @@ void send_listener(const LaunchPlan& plan, int listener) {
   ssize_t n = read(f, payload, sizeof payload);
   close(f);
   if (n <= 0) fail("read seccomp agent state", n < 0 ? errno : EINVAL);
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {payload, (size_t)n};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  ssize_t r;
-  do { r = sendmsg(plan.seccomp_listener_sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
-  if (r < 0) fail("send seccomp listener to the agent", errno);
+  if (send_fd(plan.seccomp_listener_sock, listener, payload, (size_t)n) != 0)
+    fail("send seccomp listener to the agent", errno);
   close(listener);
   close(plan.seccomp_listener_sock);
 }

@@ -22,24 +22,14 @@ namespace skiff {
 
 namespace {
 
-void send_master(int sock, int master, const char* name) {
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {(void*)name, strlen(name)};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t r;
-  do { r = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
-  if (r < 0) fail("send pty master to console socket", errno);
+// The master goes to the console socket, its name ("/dev/pts/N") as the payload.
+void send_master(const LaunchPlan& plan, int master, unsigned int n) {
+  char name[32];
+  copy_str(name, sizeof name, "/dev/pts/");
+  format_int(name + 9, sizeof name - 9, (long)n);
+  if (send_fd(plan.console_fd, master, name, strlen(name)) != 0) fail("send pty master to console socket", errno);
+  close(master);
+  close(plan.console_fd);
 }
 
 }  // namespace
@@ -63,12 +53,7 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
   }
   if (plan.exec_mode) {
     // exec shares the container's /dev/console; only the init binds it.
-    char name[32];
-    copy_str(name, sizeof name, "/dev/pts/");
-    format_int(name + 9, sizeof name - 9, (long)n);
-    send_master(plan.console_fd, ptmx, name);
-    close(ptmx);
-    close(plan.console_fd);
+    send_master(plan, ptmx, n);
     return slave;
   }
   // /dev/console: a plain file we create (O_NOFOLLOW, O_EXCL semantics via unlink) in the
@@ -87,12 +72,7 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
   fd_path(dst, target);
   if (mount(src, dst, nullptr, MS_BIND, nullptr) != 0) fail("bind pty over /dev/console", errno, "/dev/console");
   close(target);
-  char name[32];
-  copy_str(name, sizeof name, "/dev/pts/");
-  format_int(name + 9, sizeof name - 9, (long)n);
-  send_master(plan.console_fd, ptmx, name);
-  close(ptmx);
-  close(plan.console_fd);
+  send_master(plan, ptmx, n);
   return slave;
 }
 

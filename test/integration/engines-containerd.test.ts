@@ -3,10 +3,10 @@
 // private network namespace, and is stopped at the end. Each check runs against Debian's
 // runc too, so the two can be compared.
 import t from 'tap';
-import { execFileSync, spawn, spawnSync, ChildProcess } from 'child_process';
+import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureRootfs, SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ociImage, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const IMAGE = 'docker.io/library/busybox:latest';
 const work = tmpDir('containerd');
@@ -22,18 +22,9 @@ function ctr(args: string[], opts: { tty?: boolean; timeout?: number } = {}) {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-// An OCI image of the test rootfs, made with umoci and imported with ctr.
 function importImage(): void {
-  const layout = path.join(work, 'layout');
-  const unpacked = path.join(work, 'unpacked');
-  execFileSync('umoci', ['init', '--layout', layout]);
-  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
-  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
-  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--config.cmd', 'sh']);
-  execFileSync('tar', ['-C', layout, '-cf', path.join(work, 'image.tar'), '.']);
-  const r = ctr(['images', 'import', '--base-name', 'docker.io/library/busybox', path.join(work, 'image.tar')]);
+  const { tar } = ociImage(work, 'busybox', ['--config.cmd', 'sh']);
+  const r = ctr(['images', 'import', '--base-name', 'docker.io/library/busybox', tar]);
   if (r.code !== 0) throw new Error(`ctr import: ${r.stderr}`);
 }
 

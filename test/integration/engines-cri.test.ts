@@ -4,10 +4,10 @@
 // is the pod's "node" network here), with restrict_oom_score_adj since the sandbox asks for
 // -998 and this host may not lower it. The same steps run with a runc handler.
 import t from 'tap';
-import { execFileSync, spawn, spawnSync, ChildProcess } from 'child_process';
+import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureRootfs, REPO, SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ociImage, REPO, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const work = tmpDir('cri');
 const sock = path.join(work, 'containerd.sock');
@@ -23,16 +23,9 @@ function ctr(args: string[]) {
 }
 
 function image(name: string, cmd: string[]): void {
-  const layout = path.join(work, `layout-${name}`);
-  const unpacked = path.join(work, `unpacked-${name}`);
-  execFileSync('umoci', ['init', '--layout', layout]);
-  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
-  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
-  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--config.env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...cmd.flatMap((c) => ['--config.cmd', c])]);
-  execFileSync('tar', ['-C', layout, '-cf', path.join(work, `${name}.tar`), '.']);
-  const r = ctr(['images', 'import', '--base-name', `docker.io/library/${name}`, path.join(work, `${name}.tar`)]);
+  // No PATH in an image config means none in the container (runc's rule): give one.
+  const { tar } = ociImage(work, name, ['--config.env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...cmd.flatMap((c) => ['--config.cmd', c])]);
+  const r = ctr(['images', 'import', '--base-name', `docker.io/library/${name}`, tar]);
   if (r.status !== 0) throw new Error(`ctr import ${name}: ${r.stderr}`);
 }
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { execFileSync, spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureRootfs, SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ociImage, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const work = tmpDir('docker');
 const dockerSock = path.join(work, 'docker.sock');
@@ -41,14 +41,8 @@ t.before(async () => {
     '-H', `unix://${dockerSock}`, '--containerd', ctrdSock, '--add-runtime', `skiff=${SKIFF}`]), { stdio: ['ignore', log, log], env: testEnv() }));
   await waitFor(dockerSock);
   for (let i = 0; i < 100 && docker(['info']).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  // The image: the test rootfs as an OCI layout (umoci), turned into `docker save` form (skopeo).
-  const layout = path.join(work, 'layout');
-  const unpacked = path.join(work, 'unpacked');
-  execFileSync('umoci', ['init', '--layout', layout]);
-  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
-  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
-  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
+  // The image in `docker save` form, converted from the OCI layout by skopeo.
+  const { layout } = ociImage(work, 'busybox');
   execFileSync('skopeo', ['copy', '-q', `oci:${layout}:latest`, `docker-archive:${work}/image.tar:busybox:latest`]);
   const load = docker(['load', '-i', `${work}/image.tar`]);
   if (load.code !== 0) throw new Error(`docker load: ${load.stderr}`);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ociImage, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const work = tmpDir('podman');
 const conf = path.join(work, 'containers.conf');
@@ -28,18 +28,8 @@ t.before(async () => {
   netns = spawn('unshare', ['--net', 'sleep', 'infinity'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 100));
   spawnSync('nsenter', ['-t', String(netns.pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
-  // The image: the same OCI archive the containerd test makes, built here with umoci.
-  const layout = path.join(work, 'layout');
-  const unpacked = path.join(work, 'unpacked');
-  const { execFileSync } = await import('child_process');
-  const { ensureRootfs } = await import('../lib/harness');
-  execFileSync('umoci', ['init', '--layout', layout]);
-  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
-  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
-  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('tar', ['-C', layout, '-cf', path.join(work, 'image.tar'), '.']);
-  const load = podman(SKIFF, ['load', '-i', path.join(work, 'image.tar')]);
+  const { tar } = ociImage(work, 'busybox');
+  const load = podman(SKIFF, ['load', '-i', tar]);
   if (load.code !== 0) throw new Error(`podman load: ${load.stderr}`);
   podman(SKIFF, ['tag', 'localhost/latest:latest', 'localhost/busybox:latest']);
 });

@@ -151,3 +151,19 @@ export function processesWith(marker: string): number[] {
   }
   return pids;
 }
+
+// An OCI image of the test rootfs for the engine tests: an OCI layout made with Debian's
+// umoci, and the same as a tarball (what `ctr images import` and `podman load` take).
+export function ociImage(dir: string, name: string, config: string[] = []): { layout: string; tar: string } {
+  const layout = path.join(dir, `layout-${name}`);
+  const unpacked = path.join(dir, `unpacked-${name}`);
+  execFileSync('umoci', ['init', '--layout', layout]);
+  execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
+  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
+  execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
+  if (config.length) execFileSync('umoci', ['config', '--image', `${layout}:latest`, ...config]);
+  const tar = path.join(dir, `${name}.tar`);
+  execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
+  return { layout, tar };
+}
