@@ -188,6 +188,8 @@ void BuildPlan(Napi::Env env, const Napi::Object& o, PlanStorage& s) {
   p.cap_last_cap = (int)GetInt(o, "capLastCap", 40);
   p.no_new_privs = GetBool(o, "noNewPrivs");
   p.cwd = GetStr(s, o, "cwd");
+  p.apparmor_profile = GetStr(s, o, "apparmorProfile");
+  p.selinux_label = GetStr(s, o, "selinuxLabel");
   FillStrings(s, GetArr(env, o, "args"), s.argv, true);
   p.argv = s.argv.data();
   FillStrings(s, GetArr(env, o, "env"), s.envp, true);

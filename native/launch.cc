@@ -332,6 +332,17 @@ void child_main(const LaunchPlan& plan) {
   apply_user_and_caps(plan);
   if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
   umask(plan.umask >= 0 ? plan.umask : 022);
+  // LSM labels take effect at execve: written to the exec attribute of the container's /proc.
+  if (plan.apparmor_profile) {
+    char v[512];
+    copy_str(v, sizeof v, "exec ");
+    append_str(v, sizeof v, plan.apparmor_profile);
+    int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, v, strlen(v)) < 0) fail("set apparmor profile", errno, plan.apparmor_profile);
+    close(fd);
+  }
+  if (plan.selinux_label) write_file("/proc/self/attr/exec", plan.selinux_label, "set selinux label");
   if (have_seccomp && plan.no_new_privs) load_seccomp(plan);
   if (plan.state_dirfd >= 0) close(plan.state_dirfd);
   execve(exe, (char* const*)plan.argv, (char* const*)plan.envp);

@@ -104,6 +104,8 @@ struct LaunchPlan {
   CapSets caps;
   int cap_last_cap;
   bool no_new_privs;
+  const char* apparmor_profile;  // null: none; applied at execve through /proc/self/attr
+  const char* selinux_label;
   const char* cwd;
   const char* const* argv;
   const char* const* envp;

@@ -66,6 +66,8 @@ export interface NativePlan {
   caps?: NativeCaps;
   capLastCap: number;
   noNewPrivs: boolean;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
   cwd: string;
   args: string[];
   env: string[];

@@ -124,7 +124,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
 }
 
 export type ProcessPlan = Pick<NativePlan, 'rlimits' | 'oomScoreAdj' | 'uid' | 'gid' | 'gids' | 'umask' | 'caps' |
-  'capLastCap' | 'noNewPrivs' | 'cwd' | 'args' | 'env' | 'pathEnv' | 'preserveFds'>;
+  'capLastCap' | 'noNewPrivs' | 'apparmorProfile' | 'selinuxLabel' | 'cwd' | 'args' | 'env' | 'pathEnv' | 'preserveFds'>;
 
 // The process half of a plan: shared by create (the init) and exec.
 export function processPlan(proc: Process, rootfs: string, preserve: number): ProcessPlan {
@@ -155,6 +155,7 @@ export function processPlan(proc: Process, rootfs: string, preserve: number): Pr
     rlimits, oomScoreAdj: proc.oomScoreAdj,
     uid: proc.user.uid, gid: proc.user.gid, gids: proc.user.additionalGids ?? [], umask: proc.user.umask,
     caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
+    apparmorProfile: proc.apparmorProfile || undefined, selinuxLabel: proc.selinuxLabel || undefined,
     cwd: proc.cwd, args: proc.args!, env, // No PATH in the env means no search path, as with runc (exec.LookPath on an empty PATH).
     pathEnv: envValue(env, 'PATH') ?? '', preserveFds,
   };

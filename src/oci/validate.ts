@@ -108,11 +108,9 @@ export function checkProcess(p: Record<string, Json>): void {
   // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
   if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
     if (!fs.existsSync('/sys/kernel/security/apparmor')) throw new SkiffError('apparmor: config provided but apparmor not supported');
-    throw invalid('process.apparmorProfile', 'is not supported by skiff yet');
   }
   if (p.selinuxLabel !== undefined && str(p.selinuxLabel, 'process.selinuxLabel') !== '') {
     if (!fs.existsSync('/sys/fs/selinux/enforce')) throw new SkiffError('selinux: config provided but selinux not supported');
-    throw invalid('process.selinuxLabel', 'is not supported by skiff yet');
   }
 }
 
