@@ -100,15 +100,10 @@ t.test('CVE-2025-31133 class: masked paths get a verified /dev/null, not what th
 
 t.test('no host fd reaches the container process', async (t) => {
   // No pipeline here: sh would hold the pipe's fds while `ls` looks.
-  const b = makeBundle({ args: ['sh', '-c', 'for n in $(seq 0 64); do [ -e /proc/$$/fd/$n ] && echo $n; done'] });
+  const b = makeBundle({ args: ['sh', '-c', 'for n in $(seq 0 64); do [ -e /proc/$$/fd/$n ] && echo $n; done; true'] });
   const r = sk.run(['run', '-b', b.dir, uniqueId('fds')]);
   t.equal(r.code, 0, r.stderr);
   t.same(r.stdout.trim().split('\n'), ['0', '1', '2'], 'stdio only');
-});
-  const r = sk.run(['run', '-b', b.dir, uniqueId('fds')]);
-  t.equal(r.code, 0, r.stderr);
-  const fds = r.stdout.trim().split('\n').map((l) => l.split(' ')[0]).sort();
-  t.same(fds, ['0', '1', '2'], 'stdio only');
 });
 
 t.test('LSM labels the host cannot apply are errors, not skipped', async (t) => {
