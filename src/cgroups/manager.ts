@@ -164,6 +164,20 @@ export class CgroupManager {
     }
   }
 
+  // Whether the kernel OOM-killed something in the container's memory cgroup: lets a failed
+  // create say "container init was OOM-killed (memory limit too low?)" as runc does.
+  oomKilled(): boolean {
+    try {
+      const v1 = this.record.kind === 'v1';
+      const dir = v1 ? this.record.dirs['memory'] : this.record.dirs[''];
+      if (!dir) return false;
+      const text = fs.readFileSync(path.join(dir, v1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
+      return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
+    } catch {
+      return false;
+    }
+  }
+
   // Every pid in the container's cgroup and below it.
   pids(): number[] {
     const dir = this.record.kind === 'v1'

@@ -1,6 +1,6 @@
-// update: runc's flags (or a LinuxResources JSON with -r FILE|-), merged into the resources
-// recorded in state.json, written to the cgroups, and recorded. Device rules are left alone,
-// as runc does.
+// update: runc's flags (or a LinuxResources JSON with -r FILE|-): what it names is written to
+// the cgroups (as runc 1.1 does) and merged into the resources recorded in state.json. Device
+// rules are left alone, as runc does.
 import * as fs from 'fs';
 import { SkiffError } from '../errors';
 import { logWarn } from '../log';
@@ -126,8 +126,10 @@ export default function update(inv: Invocation): void {
   const c = loadContainer(inv.store, id);
   assertAllowed('update', c.status, id);
   const linux = (c.state.config.linux = c.state.config.linux ?? {});
+  // runc 1.1 writes only what the update names (an unnamed value is 0, "leave alone"), so
+  // the update alone goes to the cgroups; the record gets the merge, so it stays the truth.
+  applyResources(c.cgroups, mergeResources(undefined, upd), { file: 'update', base: '', skipDevices: true });
   const merged = mergeResources(linux.resources, upd);
-  applyResources(c.cgroups, merged, { file: 'update', base: '', skipDevices: true });
   linux.resources = merged;
   inv.store.save(c.state);
 }

@@ -34,7 +34,7 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
   const dev = blockDevice();
   const res: Res = {
     memory: { limit: 64 * MB, reservation: 32 * MB, swap: 128 * MB, ...(v2 ? {} : { swappiness: 30 }) },
-    cpu: { shares: 512, quota: 20000, period: 100000, cpus: '0', mems: '0' },
+    cpu: { shares: 512, quota: 20000, period: 100000, burst: 1000, cpus: '0', mems: '0' },
     pids: { limit: 64 },
     blockIO: { weight: 500, ...(dev ? { throttleReadBpsDevice: [{ ...dev, rate: MB }], throttleWriteIOPSDevice: [{ ...dev, rate: 100 }] } : {}) },
     // v2 guests have the hugetlb controller (this v1 host has it on the unified side only).
@@ -47,12 +47,12 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
     ? {
       'memory.max': String(64 * MB), 'memory.low': String(32 * MB), 'memory.swap.max': String(64 * MB),
       'cpu.weight': String(sharesToWeight(512)), 'cpu.max': '20000 100000', 'cpuset.cpus': '0', 'cpuset.mems': '0', 'pids.max': '64',
-      'hugetlb.2MB.max': String(4 * MB), 'memory.high': String(60 * MB),
+      'hugetlb.2MB.max': String(4 * MB), 'memory.high': String(60 * MB), 'cpu.max.burst': '1000',
     }
     : {
       'memory.limit_in_bytes': String(64 * MB), 'memory.soft_limit_in_bytes': String(32 * MB),
       'memory.memsw.limit_in_bytes': String(128 * MB), 'memory.swappiness': '30',
-      'cpu.shares': '512', 'cpu.cfs_quota_us': '20000', 'cpu.cfs_period_us': '100000',
+      'cpu.shares': '512', 'cpu.cfs_quota_us': '20000', 'cpu.cfs_period_us': '100000', 'cpu.cfs_burst_us': '1000',
       'cpuset.cpus': '0', 'cpuset.mems': '0', 'pids.max': '64',
     };
   if (v2) {
@@ -61,7 +61,7 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
   } else {
     expect[fs.existsSync(path.join(cgroupDirOf(pid, 'blkio')!, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight'] = '500';
   }
-  for (const [file, want] of Object.entries(expect)) t.equal(readCg(pid, file), want, file);
+  for (const [file, want] of Object.entries(expect)) { const got = readCg(pid, file); t.equal(got, want, `${file} = ${got}`); }
   if (dev) {
     const d = `${dev.major}:${dev.minor}`;
     if (v2) {
@@ -74,6 +74,12 @@ t.test('every supported resource lands in its cgroup file with runc\'s translati
   // And the container really is in those cgroups.
   t.ok(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(id), 'init placed in the container\'s cgroup');
   sk.run(['delete', '-f', id]);
+  // cpu.idle on its own: an idle group reads back the idle weight as its shares/weight.
+  const bi = withResources(['sleep', '1000'], { cpu: { idle: 1 } });
+  const idi = uniqueId('cg-idle');
+  const pi = createStarted(bi.dir, idi, false);
+  t.equal(readCg(pi, 'cpu.idle'), '1', 'cpu.idle');
+  sk.run(['delete', '-f', idi]);
 });
 
 t.test('a process over its memory limit is OOM-killed and events reports it', async (t) => {

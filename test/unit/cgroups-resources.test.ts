@@ -257,3 +257,11 @@ t.test('update: runc\'s merge, sizes and durations', async (t) => {
 t.test('stats JSON keeps uint64 exact', async (t) => {
   t.equal(toJson({ a: 9223372036854771712n, b: 18446744073709551615n, c: -1n, d: 'x' }), '{"a":9223372036854771712,"b":18446744073709551615,"c":-1,"d":"x"}');
 });
+
+t.test('oomKilled reads the kernel\'s OOM kill counter', async (t) => {
+  t.equal(fakeTree('v1', { memory: { 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n' } }).oomKilled(), true);
+  t.equal(fakeTree('v1', { memory: { 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n' } }).oomKilled(), false);
+  t.equal(fakeTree('v2', { '': { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n' } }).oomKilled(), true);
+  t.equal(fakeTree('v2', { '': { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n' } }).oomKilled(), false);
+  t.equal(fakeTree('v2', { '': {} }).oomKilled(), false, 'no memory controller');
+});

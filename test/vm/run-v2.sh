@@ -117,6 +117,8 @@ VPID=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || { log "virtiofsd did not start"; cat "$RUN/virtiofsd.log" >&2; exit 2; }
 
+# A small empty disk, so the guest has a block device for the blkio/io.max throttle tests.
+truncate -s 16M "$RUN/disk.img"
 ACCEL=tcg,thread=single
 if [ "${SKIFF_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then ACCEL=kvm; fi
 ARGS=$(printf '%s' "$*" | base64 -w0)
@@ -126,6 +128,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 \
   -M pc -accel "$ACCEL" -cpu max -smp 2 -m "$MEM" -bios /usr/share/qemu/qboot.rom \
   -object memory-backend-memfd,id=mem,size="${MEM}M",share=on -numa node,memdev=mem \
   -chardev socket,id=vfs,path="$SOCK" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
+  -drive file="$RUN/disk.img",format=raw,if=virtio,cache=unsafe \
   -kernel "$VMLINUZ" -initrd "$INITRD" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.args=$ARGS" \
   -nographic -nic none -no-reboot -serial mon:stdio </dev/null | tee "$RUN/console.log" | grep --line-buffered -v '^SKIFF-VM-EXIT='
