@@ -21,6 +21,7 @@ export interface CommandSpec {
   flags: FlagSpec[];
   help: string;
   module: string;        // './create': required only when the command runs
+  passthrough?: boolean; // every argument, flags too, belongs to the command (image)
 }
 
 export type FlagValue = string | boolean | string[] | undefined;
@@ -99,6 +100,7 @@ export function parse(argv: string[], globals: FlagSpec[], commands: CommandSpec
   if (!command) throw new UsageError(`No help topic for '${name}'`);
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
+  if (command.passthrough) return { global, command, flags, args: argv.slice(i + 1), help: false };
   [i, help] = parseFlags(argv, i + 1, command.flags, flags, false, args, command.max);
   if (!help && (args.length < command.min || args.length > command.max)) {
     const n = command.min === command.max ? `exactly ${command.min}` : `at least ${command.min}`;

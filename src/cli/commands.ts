@@ -91,5 +91,5 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<subcommand> [arguments...]', min: 0, max: Infinity, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image' },
+  { name: 'image', args: '<subcommand> [arguments...]', min: 0, max: Infinity, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', passthrough: true },
 ];
