@@ -7,7 +7,6 @@ import { SkiffError } from '../errors';
 import { logWarn } from '../log';
 import type { Resources } from '../oci/spec';
 import type { CgroupManager } from './manager';
-import { attachDeviceFilter } from './bpf';
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -513,7 +512,8 @@ export function applyResources(cgroups: CgroupManager, r: Resources | undefined,
     memoryV2(w, mem);
     if (res.blockIO) blkioV2(w, res.blockIO as Record<string, unknown>);
     cpuV2(w, cpu);
-    if (!w.opts.skipDevices) attachDeviceFilter(cgroups.record.dirs[''], r?.devices);
+    // The BPF emulator is only for v2 hosts: v1 never loads it.
+    if (!w.opts.skipDevices) (require('./bpf') as typeof import('./bpf')).attachDeviceFilter(cgroups.record.dirs[''], r?.devices);
     cpuset(w, cpu);
   } else {
     cpuset(w, cpu);

@@ -135,8 +135,16 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     cgroups.join(pid);
     native().syncSend(syncFd, Sync.Go);
     for (;;) {
-      const msg = native().syncRecv(syncFd);
-      if (!msg) throw new SkiffError('container init exited during setup');
+      let msg;
+      try {
+        msg = native().syncRecv(syncFd);
+      } catch (e) {
+        msg = null;
+      }
+      if (!msg) {
+        // runc's words when the memory limit killed the init during setup.
+        throw new SkiffError(cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup');
+      }
       if (msg.type === Sync.Error) throw new SkiffError(describeChildError(msg));
       if (msg.type === Sync.CreateRuntime) {
         // The namespaces exist and the rootfs is mounted, pivot_root has not happened yet.
