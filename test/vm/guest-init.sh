@@ -4,11 +4,16 @@
 # every controller delegated, run the tests, report the status on the console, power off.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH HOME=/root
+# The repository may live under /tmp or /run (CI clones anywhere): keep it reachable at the
+# same path once those get their own tmpfs below.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p /.skiff-repo && mount --bind "$REPO" /.skiff-repo
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
+case "$REPO" in /tmp/*|/run/*) mkdir -p "$REPO" && mount --bind /.skiff-repo "$REPO" ;; esac
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -22,7 +27,6 @@ for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgrou
 echo "guest: $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
 args=$(sed -n 's/.*skiff\.args=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
 unset NODE_EXTRA_CA_CERTS
 export SKIFF_IN_VM=1
