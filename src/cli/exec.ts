@@ -6,8 +6,7 @@ import { execProcess } from '../container/exec';
 import { loadContainer } from '../container/ops';
 import { checkProcess } from '../oci/validate';
 import type { Process } from '../oci/spec';
-import { native } from '../native';
-import { forwardSignals } from './run';
+import { supervise } from './run';
 import type { Invocation } from './main';
 
 function processFromFlags(inv: Invocation, base: Process): Process {
@@ -67,10 +66,5 @@ export default async function exec(inv: Invocation): Promise<void> {
     consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds,
   });
   if (f.detach) return;
-  forwardSignals(pid);
-  const exited = native().waitPid(pid);
-  const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
-  const status = await exited;
-  if (relay) await relay.finish();
-  process.exitCode = status === null ? 255 : status.code !== null ? status.code : 128 + (status.signal ?? 0);
+  process.exitCode = await supervise(pid, ptyMaster);
 }

@@ -23,6 +23,19 @@ export function forwardSignals(pid: number): void {
   }
 }
 
+// Forwards our signals to `pid`, relays its pty if it has one, and resolves with the exit
+// code a runtime reports for it: its status, 128+N for signal N. Call it before the process
+// can exit (run: before start), so no signal or output is missed.
+export function supervise(pid: number, ptyMaster: number | undefined): Promise<number> {
+  forwardSignals(pid);
+  const exited = native().waitPid(pid);
+  const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
+  return exited.then(async (status) => {
+    if (relay) await relay.finish();
+    return status === null ? 255 : status.code !== null ? status.code : 128 + (status.signal ?? 0);
+  });
+}
+
 export default async function run(inv: Invocation): Promise<void> {
   const s = inv.store;
   const id = inv.args[0];
@@ -36,18 +49,14 @@ export default async function run(inv: Invocation): Promise<void> {
     }
     return;
   }
-  const pid = state.pid;
-  forwardSignals(pid);
-  const exited = native().waitPid(pid);
-  const relay = ptyMaster !== undefined ? (require('../container/terminal') as typeof import('../container/terminal')).relay(ptyMaster) : undefined;
+  const exitCode = supervise(state.pid, ptyMaster);
   try {
     startContainer(s, id);
   } catch (e) {
     destroy(s, loadContainer(s, id, false));
     throw e;
   }
-  const status = await exited;
-  if (relay) await relay.finish();
+  const code = await exitCode;
   if (!inv.flags.keep) destroy(s, loadContainer(s, id, false));
-  process.exitCode = status === null ? 255 : status.code !== null ? status.code : 128 + (status.signal ?? 0);
+  process.exitCode = code;
 }

@@ -13,7 +13,8 @@ import { applyResources } from '../cgroups/resources';
 import { buildPlan, hostIdFor } from '../launch/plan';
 import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hooks';
 import type { CreateOptions } from '../launch/plan';
-import { pidStartTime } from './proc';
+import { killAndReap, pidStartTime } from './proc';
+import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 
 export interface CreateRequest extends CreateOptions {
@@ -82,24 +83,14 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   let pid = 0;
   let syncFd = -1;
   let cgroupFd: number | undefined;
-  let consoleFds: number[] = [];
+  // fds opened for the init (console, seccomp agent), closed here if create fails
+  let passedFds: number[] = [];
   let relayEnd: number | undefined;
   try {
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
-    if (spec.process?.terminal) {
-      plan.terminal = true;
-      plan.consoleRows = spec.process.consoleSize?.height ?? (req.relayTerminal ? process.stdout.rows : undefined);
-      plan.consoleCols = spec.process.consoleSize?.width ?? (req.relayTerminal ? process.stdout.columns : undefined);
-      if (req.consoleSocket) {
-        plan.consoleFd = native().connectUnix(req.consoleSocket);
-        consoleFds = [plan.consoleFd];
-      } else {
-        const [ours, theirs] = native().socketPair();
-        relayEnd = ours;
-        plan.consoleFd = theirs;
-        consoleFds = [ours, theirs];
-      }
-    }
+    const console = attachConsole(plan, spec.process!, req.consoleSocket);
+    relayEnd = console.relayEnd;
+    passedFds = console.fds;
     cgroups.create();
     applyResources(cgroups, spec.linux?.resources);
     const fifo = store.fifoPath(req.id);
@@ -113,7 +104,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     if (listenerPath) {
       // Connected now, so a missing agent is a create error before anything runs.
       plan.seccompListenerFd = native().connectUnix(listenerPath);
-      consoleFds.push(plan.seccompListenerFd);
+      passedFds.push(plan.seccompListenerFd);
     }
     plan.createContainerHooks = nativeHooks(spec.hooks?.createContainer);
     plan.startContainerHooks = nativeHooks(spec.hooks?.startContainer);
@@ -127,7 +118,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     }
     if (plan.consoleFd !== undefined) native().closeFd(plan.consoleFd);
     if (plan.seccompListenerFd !== undefined) native().closeFd(plan.seccompListenerFd);
-    consoleFds = consoleFds.filter((fd) => fd !== plan.consoleFd && fd !== plan.seccompListenerFd);
+    passedFds = passedFds.filter((fd) => fd !== plan.consoleFd && fd !== plan.seccompListenerFd);
     if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
     cgroupFd = undefined;
     writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
@@ -182,17 +173,10 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     }
     return { state, ptyMaster };
   } catch (e) {
-    for (const fd of consoleFds) native().closeFd(fd);
+    for (const fd of passedFds) native().closeFd(fd);
     if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
     if (syncFd >= 0) native().closeFd(syncFd);
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      native().waitPidSync(pid);
-    }
+    if (pid > 0) killAndReap(pid);
     cgroups.destroy();
     cgroups.undo();
     store.remove(req.id);

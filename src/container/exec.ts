@@ -10,6 +10,8 @@ import { compileSeccomp } from '../launch/seccomp';
 import { writePidFile, describeChildError } from './create';
 import { loadContainer } from './ops';
 import { assertAllowed } from './status';
+import { killAndReap } from './proc';
+import { attachConsole } from '../launch/console';
 import type { Store } from './store';
 
 export interface ExecRequest {
@@ -46,22 +48,7 @@ export function execProcess(store: Store, req: ExecRequest): { pid: number; ptyM
     ...processPlan(proc, c.state.rootfs, req.preserveFds),
     stateDir: '', seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
-  let relayEnd: number | undefined;
-  const fds: number[] = [];
-  if (proc.terminal) {
-    plan.terminal = true;
-    plan.consoleRows = proc.consoleSize?.height ?? (req.consoleSocket ? undefined : process.stdout.rows);
-    plan.consoleCols = proc.consoleSize?.width ?? (req.consoleSocket ? undefined : process.stdout.columns);
-    if (req.consoleSocket) {
-      plan.consoleFd = native().connectUnix(req.consoleSocket);
-      fds.push(plan.consoleFd);
-    } else {
-      const [ours, theirs] = native().socketPair();
-      relayEnd = ours;
-      plan.consoleFd = theirs;
-      fds.push(ours, theirs);
-    }
-  }
+  const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
   const cgroupFd = c.cgroups.openUnifiedFd();
   plan.cgroupFd = cgroupFd;
   let pid = 0;
@@ -81,14 +68,7 @@ export function execProcess(store: Store, req: ExecRequest): { pid: number; ptyM
     if (relayEnd !== undefined) ptyMaster = native().recvFd(relayEnd).fd;
     return { pid, ptyMaster };
   } catch (e) {
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-      native().waitPidSync(pid);
-    }
+    if (pid > 0) killAndReap(pid);
     throw e;
   } finally {
     if (syncFd >= 0) native().closeFd(syncFd);
