@@ -5,7 +5,7 @@
 // Prints medians and ratios (other tool's time / skiff's: above 1 means skiff is faster).
 // Both skiff pull modes are measured: --no-unpack (the same work as skopeo) and with unpacking
 // (the same work as skopeo copy followed by umoci unpack).
-// Needs root, the build (`npx tsc -p tsconfig.json`) and .ci/image-setup.sh. Usage:
+// Needs root, the build (`npx tsc -p tsconfig.json`) and `test/setup/install-packages.sh test`. Usage:
 //   node bench/image.js [--runs N] [--files N]
 'use strict';
 const fs = require('fs');
@@ -27,7 +27,7 @@ const FILES = opt('--files', 12000);
 
 for (const tool of ['umoci', 'skopeo', 'docker-registry', 'tar']) {
   if (!build.has(tool)) {
-    console.error(`bench/image: ${tool} is missing: run .ci/image-setup.sh`);
+    console.error(`bench/image: ${tool} is missing: run test/setup/install-packages.sh test`);
     process.exit(2);
   }
 }

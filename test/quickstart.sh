@@ -3,10 +3,8 @@
 # busybox bundle and run a real container in it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBIAN_FRONTEND=noninteractive
-if ! dpkg -s busybox-static >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq busybox-static >/dev/null
-fi
+# The same package list CI reads (test/setup/debian-packages.txt), group "build".
+sh test/setup/install-packages.sh build
 [ -f build/Release/skiff.node ] && [ -f dist/src/cli/main.js ] || npm ci --no-audit --no-fund
 bundle=${SKIFF_DEMO_BUNDLE:-/tmp/skiff-demo}
 mkdir -p "$bundle"

@@ -20,16 +20,8 @@ TIMEOUT=${SKIFF_VM_TIMEOUT:-1500}
 mkdir -p "$CACHE"
 log() { echo "run-v2: $*" >&2; }
 
-# --- host packages (idempotent)
-need=()
-for p in qemu-system-x86 qemu-system-data busybox-static; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2 ||
-    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2; }
-fi
+# --- host packages (idempotent; the project's one list, group "vm")
+sh "$REPO/test/setup/install-packages.sh" vm >&2
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 [ -x "$VIRTIOFSD" ] || VIRTIOFSD=$(command -v virtiofsd)
 
