@@ -141,15 +141,18 @@ void send_listener(const LaunchPlan& plan, int listener) {
   close(plan.seccomp_listener_sock);
 }
 
-void load_seccomp(const LaunchPlan& plan) {
+// `trial`: no listener is asked for (a notify filter then answers ENOSYS instead of waiting
+// on an agent that is not there) and none is sent.
+void load_seccomp(const LaunchPlan& plan, bool trial) {
   struct sock_fprog prog;
   prog.len = plan.seccomp_len;
   prog.filter = (struct sock_filter*)plan.seccomp_filter;
+  bool notify = plan.seccomp_listener_sock >= 0 && !trial;
   unsigned int flags = plan.seccomp_flags;
-  if (plan.seccomp_listener_sock >= 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (r < 0) fail("load seccomp filter", errno);
-  if (plan.seccomp_listener_sock >= 0) send_listener(plan, (int)r);
+  if (notify) send_listener(plan, (int)r);
 }
 
 void apply_user_and_caps(const LaunchPlan& plan) {
@@ -259,6 +262,47 @@ void reset_signals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// The steps that turn the init into the container's process: seccomp, user, capabilities,
+// no_new_privs, umask, LSM labels. They run after `start` (startContainer hooks and the fifo
+// need the runtime's identity), so each is first tried in a throwaway fork before READY:
+// whatever the kernel refuses (a capability outside the host's bounding set, a filter it
+// rejects, an id the user namespace lacks) then fails `create`, as it does in runc.
+void become_process(const LaunchPlan& plan, bool trial) {
+  bool have_seccomp = plan.seccomp_len > 0;
+  if (have_seccomp && !plan.no_new_privs) load_seccomp(plan, trial);  // needs CAP_SYS_ADMIN
+  apply_user_and_caps(plan);
+  if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
+  umask(plan.umask >= 0 ? plan.umask : 022);
+  // LSM labels take effect at execve: written to the exec attribute of the container's /proc.
+  if (plan.apparmor_profile) {
+    char v[512];
+    copy_str(v, sizeof v, "exec ");
+    append_str(v, sizeof v, plan.apparmor_profile);
+    int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, v, strlen(v)) < 0) fail("set apparmor profile", errno, plan.apparmor_profile);
+    close(fd);
+  }
+  if (plan.selinux_label) write_file("/proc/self/attr/exec", plan.selinux_label, "set selinux label");
+  if (have_seccomp && plan.no_new_privs) load_seccomp(plan, trial);
+}
+
+void try_become_process(const LaunchPlan& plan) {
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) fail("fork to try the process setup", errno);
+  if (pid == 0) {
+    become_process(plan, true);
+    _exit(0);
+  }
+  int status = 0;
+  pid_t w;
+  do { w = waitpid((pid_t)pid, &status, 0); } while (w < 0 && errno == EINTR);
+  if (w < 0) fail("wait for the process setup trial", errno);
+  // Exit 1: the trial sent the ERROR itself. A signal means it got past every step (a filter
+  // may kill exit_group itself).
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) _exit(1);
+}
+
 }  // namespace
 
 void child_main(const LaunchPlan& plan) {
@@ -318,32 +362,22 @@ void child_main(const LaunchPlan& plan) {
   char exe[4096];
   resolve_executable(plan, exe);
 
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (!plan.exec_mode) try_become_process(plan);
   sync_send(plan.sync_fd, SYNC_READY, 0, "", "");
-  if (!plan.exec_mode) {
+  if (plan.exec_mode) {
+    // exec: the parent still listens; a failure below is an ERROR, success is EOF at execve.
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  } else {
+    // Until the runtime has recorded the container, its death (kill -9) must take the init
+    // with it: a created container is never left that no state.json names.
+    if (!sync_expect(plan.sync_fd, SYNC_COMMIT)) _exit(1);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    close(plan.sync_fd);  // EOF tells the runtime the init outlives it from here on
     g_ready = true;
     wait_for_start(plan);
   }
   run_hooks(plan, plan.start_container_hooks, plan.nstart_container_hooks, "startContainer");
-  // exec: the parent still listens; a failure below is an ERROR, success is EOF at execve.
-
-  bool have_seccomp = plan.seccomp_len > 0;
-  if (have_seccomp && !plan.no_new_privs) load_seccomp(plan);  // needs CAP_SYS_ADMIN
-  apply_user_and_caps(plan);
-  if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
-  umask(plan.umask >= 0 ? plan.umask : 022);
-  // LSM labels take effect at execve: written to the exec attribute of the container's /proc.
-  if (plan.apparmor_profile) {
-    char v[512];
-    copy_str(v, sizeof v, "exec ");
-    append_str(v, sizeof v, plan.apparmor_profile);
-    int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, v, strlen(v)) < 0) fail("set apparmor profile", errno, plan.apparmor_profile);
-    close(fd);
-  }
-  if (plan.selinux_label) write_file("/proc/self/attr/exec", plan.selinux_label, "set selinux label");
-  if (have_seccomp && plan.no_new_privs) load_seccomp(plan);
+  become_process(plan, false);
   if (plan.state_dirfd >= 0) close(plan.state_dirfd);
   execve(exe, (char* const*)plan.argv, (char* const*)plan.envp);
   exec_failed(exe, errno);

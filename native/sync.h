@@ -16,6 +16,9 @@ enum SyncType : uint32_t {
   SYNC_READY = 4,
   // child -> parent: setup failed at `step`; the child exits right after.
   SYNC_ERROR = 5,
+  // parent -> child: state.json names the container; stop dying with the runtime, close the
+  // socket (the runtime waits for that EOF before it exits).
+  SYNC_COMMIT = 6,
 };
 
 struct SyncMsg {

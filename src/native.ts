@@ -93,6 +93,7 @@ export const enum Sync {
   HooksDone = 3,
   Ready = 4,
   Error = 5,
+  Commit = 6,
 }
 
 export interface SyncMessage {

@@ -146,9 +146,15 @@ export class CgroupManager {
     if (!this.isFrozen()) throw new Error('the freezer did not freeze every task');
   }
 
+  // A freezer already gone (a create cut short, a delete resumed) has nothing to thaw.
   thaw(): void {
     const f = this.freezerFile();
-    if (f) fs.writeFileSync(f[0], f[2]);
+    if (!f) return;
+    try {
+      fs.writeFileSync(f[0], f[2]);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 
   isFrozen(): boolean {

@@ -28,7 +28,7 @@ export default async function events(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const interval = parseDuration(String(inv.flags.interval ?? '5s'));
   if (interval <= 0) throw new SkiffError('duration interval must be greater than 0');
-  const c = loadContainer(inv.store, id, false);
+  const c = loadContainer(inv.store, id);
   if (c.status === 'stopped') throw new SkiffError(`container with id ${id} is not running`);
   assertAllowed('events', c.status, id);
   const rec = c.state.cgroup!;
@@ -48,7 +48,7 @@ export default async function events(inv: Invocation): Promise<void> {
     };
     const alive = () => {
       try {
-        return loadContainer(inv.store, id, false).status !== 'stopped';
+        return loadContainer(inv.store, id).status !== 'stopped';
       } catch {
         return false;
       }

@@ -59,7 +59,7 @@ export default async function exec(inv: Invocation): Promise<void> {
   if (f.cgroup) throw new SkiffError('exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
   const preserveFds = Number(f.preserveFds ?? 0);
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new SkiffError(`invalid --preserve-fds ${JSON.stringify(f.preserveFds)}`);
-  const base = loadContainer(inv.store, id, false).state.config.process!;
+  const base = loadContainer(inv.store, id).state.config.process!;
   const proc = processFromFlags(inv, base);
   const { pid, ptyMaster } = execProcess(inv.store, {
     id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,

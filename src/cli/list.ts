@@ -5,6 +5,7 @@ import type { State } from '../oci/spec';
 import type { Invocation } from './main';
 import { SkiffError } from '../errors';
 import { out } from './output';
+import { logWarn } from '../log';
 
 function ownerName(dir: string): string {
   try {
@@ -32,10 +33,13 @@ export default function list(inv: Invocation): void {
   const states: State[] = [];
   for (const id of s.ids()) {
     try {
-      const c = loadContainer(s, id, false);
+      const c = loadContainer(s, id);
       states.push(publicState(c.state, c.status, ownerName(s.dir(id))));
-    } catch {
-      // removed while we listed
+    } catch (e) {
+      // One bad entry must not hide the others, and gets no made-up state: a warning each.
+      // A directory removed while we listed is no entry at all.
+      if (!fs.existsSync(s.dir(id))) continue;
+      logWarn(`${id}: ${(e as Error).message} (skiff delete --force ${id} removes it)`);
     }
   }
   if (o.quiet) {

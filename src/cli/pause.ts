@@ -1,9 +1,10 @@
-import { loadContainer } from '../container/ops';
+import { withContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
 import type { Invocation } from './main';
 
 export default function pause(inv: Invocation): void {
-  const c = loadContainer(inv.store, inv.args[0]);
-  assertAllowed('pause', c.status, inv.args[0]);
-  c.cgroups.freeze();
+  withContainer(inv.store, inv.args[0], (c) => {
+    assertAllowed('pause', c.status, inv.args[0]);
+    c.cgroups.freeze();
+  });
 }

@@ -8,7 +8,7 @@ import { out } from './output';
 export default function ps(inv: Invocation): void {
   const [id, ...psArgs] = inv.args;
   const o = inv.flags;
-  const c = loadContainer(inv.store, id, false);
+  const c = loadContainer(inv.store, id);
   assertAllowed('ps', c.status, id);
   const pids = c.cgroups.pids();
   if (o.format === 'json') {

@@ -1,7 +1,7 @@
 // run = create + start, then (unless -d) wait for the container with signals forwarded and
 // exit with its status (128+N for signal N), deleting it afterwards unless --keep.
 import { createContainer } from '../container/create';
-import { destroy, loadContainer, startContainer } from '../container/ops';
+import { destroyLocked, startContainer } from '../container/ops';
 import { native } from '../native';
 import { createRequest } from './create';
 import type { Invocation } from './main';
@@ -44,7 +44,7 @@ export default async function run(inv: Invocation): Promise<void> {
     try {
       startContainer(s, id);
     } catch (e) {
-      destroy(s, loadContainer(s, id, false));
+      destroyLocked(s, state, id);
       throw e;
     }
     return;
@@ -53,10 +53,11 @@ export default async function run(inv: Invocation): Promise<void> {
   try {
     startContainer(s, id);
   } catch (e) {
-    destroy(s, loadContainer(s, id, false));
+    destroyLocked(s, state, id);
     throw e;
   }
   const code = await exitCode;
-  if (!inv.flags.keep) destroy(s, loadContainer(s, id, false));
+  // Someone may have deleted it meanwhile (kill + delete -f from another shell): that is fine.
+  if (!inv.flags.keep) destroyLocked(s, state, id);
   process.exitCode = code;
 }

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { SkiffError } from '../errors';
 import { logWarn } from '../log';
-import { loadContainer } from '../container/ops';
+import { withContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
 import { applyResources, checkResources } from '../cgroups/resources';
 import type { Resources } from '../oci/spec';
@@ -123,13 +123,13 @@ export default function update(inv: Invocation): void {
     upd = fromFlags(f);
     checkResources(upd, 'update', '');
   }
-  const c = loadContainer(inv.store, id);
-  assertAllowed('update', c.status, id);
-  const linux = (c.state.config.linux = c.state.config.linux ?? {});
-  // runc 1.1 writes only what the update names (an unnamed value is 0, "leave alone"), so
-  // the update alone goes to the cgroups; the record gets the merge, so it stays the truth.
-  applyResources(c.cgroups, mergeResources(undefined, upd), { file: 'update', base: '', skipDevices: true });
-  const merged = mergeResources(linux.resources, upd);
-  linux.resources = merged;
-  inv.store.save(c.state);
+  withContainer(inv.store, id, (c) => {
+    assertAllowed('update', c.status, id);
+    const linux = (c.state.config.linux = c.state.config.linux ?? {});
+    // runc 1.1 writes only what the update names (an unnamed value is 0, "leave alone"), so
+    // the update alone goes to the cgroups; the record gets the merge, so it stays the truth.
+    applyResources(c.cgroups, mergeResources(undefined, upd), { file: 'update', base: '', skipDevices: true });
+    linux.resources = mergeResources(linux.resources, upd);
+    inv.store.save(c.state, id);
+  });
 }

@@ -16,6 +16,7 @@ import type { CreateOptions } from '../launch/plan';
 import { killAndReap, pidStartTime } from './proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
+import { crashPoint } from './crash';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
@@ -78,8 +79,13 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     throw new SkiffError('systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
   }
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
-  const stateDir = store.claim(req.id);
+  const { dir: stateDir, unlock } = store.claim(req.id);
   const cgroups = new CgroupManager(cgroupRecord);
+  const state: ContainerState = {
+    ociVersion: SPEC_VERSION, id: req.id, pid: 0, bundle, rootfs, created: new Date().toISOString(),
+    annotations: spec.annotations, initStartTime: '', started: false, cgroup: cgroupRecord, config: spec,
+    creating: { pid: process.pid, startTime: pidStartTime(process.pid) ?? '' },
+  };
   let pid = 0;
   let syncFd = -1;
   let cgroupFd: number | undefined;
@@ -87,12 +93,18 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   let passedFds: number[] = [];
   let relayEnd: number | undefined;
   try {
+    crashPoint('create', 'claimed');
+    // Written before anything is made on the host: whatever a kill -9 of create leaves from
+    // here on, `list` shows and `delete` removes.
+    store.save(state);
+    crashPoint('create', 'recorded');
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
     const console = attachConsole(plan, spec.process!, req.consoleSocket);
     relayEnd = console.relayEnd;
     passedFds = console.fds;
     cgroups.create();
     applyResources(cgroups, spec.linux?.resources);
+    crashPoint('create', 'cgroups');
     const fifo = store.fifoPath(req.id);
     native().mkfifo(fifo, 0o622);
     if (plan.inUserns) {
@@ -109,6 +121,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     plan.createContainerHooks = nativeHooks(spec.hooks?.createContainer);
     plan.startContainerHooks = nativeHooks(spec.hooks?.startContainer);
     ({ pid, syncFd } = native().spawnInit(plan));
+    crashPoint('create', 'spawned');
     if (plan.seccompListenerFd !== undefined) {
       // What runc sends the agent with the listener fd: the container's process state.
       fs.writeFileSync(path.join(stateDir, 'seccomp-state.json'), JSON.stringify({
@@ -124,6 +137,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
     writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
     cgroups.join(pid);
+    crashPoint('create', 'joined');
     native().syncSend(syncFd, Sync.Go);
     for (;;) {
       let msg;
@@ -142,30 +156,29 @@ export function createContainer(store: Store, req: CreateRequest): Created {
         const json = writeHookState(stateDir, hookState(spec, req.id, bundle, 'creating', pid, SPEC_VERSION));
         runHooks('prestart', spec.hooks?.prestart, json);
         runHooks('createRuntime', spec.hooks?.createRuntime, json);
+        crashPoint('create', 'hooks');
         native().syncSend(syncFd, Sync.HooksDone);
         continue;
       }
       if (msg.type === Sync.Ready) break;
       throw new SkiffError(`container init sent an unexpected message (${msg.type})`);
     }
+    crashPoint('create', 'ready');
     const startTime = pidStartTime(pid);
     if (!startTime) throw new SkiffError('container init exited during setup');
-    const state: ContainerState = {
-      ociVersion: SPEC_VERSION,
-      id: req.id,
-      pid,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      annotations: spec.annotations,
-      initStartTime: startTime,
-      started: false,
-      cgroup: cgroupRecord,
-      config: spec,
-    };
+    state.pid = pid;
+    state.initStartTime = startTime;
+    state.created = new Date().toISOString();
+    delete state.creating;
     store.save(state);
     if (req.pidFile) writePidFile(req.pidFile, pid);
+    crashPoint('create', 'saved');
+    // The init dies with us until it has this; its EOF says it will outlive us.
+    native().syncSend(syncFd, Sync.Commit);
+    if (native().syncRecv(syncFd) !== null) throw new SkiffError('container init sent an unexpected message after commit');
     native().closeFd(syncFd);
+    syncFd = -1;
+    crashPoint('create', 'committed');
     let ptyMaster: number | undefined;
     if (relayEnd !== undefined) {
       ptyMaster = native().recvFd(relayEnd).fd;
@@ -181,5 +194,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     cgroups.undo();
     store.remove(req.id);
     throw e;
+  } finally {
+    unlock();
   }
 }

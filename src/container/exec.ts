@@ -8,10 +8,12 @@ import type { Process } from '../oci/spec';
 import { processPlan } from '../launch/plan';
 import { compileSeccomp } from '../launch/seccomp';
 import { writePidFile, describeChildError } from './create';
-import { loadContainer } from './ops';
+import { withContainer } from './ops';
+import type { Loaded } from './ops';
 import { assertAllowed } from './status';
 import { killAndReap } from './proc';
 import { attachConsole } from '../launch/console';
+import { crashPoint } from './crash';
 import type { Store } from './store';
 
 export interface ExecRequest {
@@ -29,8 +31,12 @@ const NS_FLAG: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000, user: 0x10000000, pid: 0x20000000, network: 0x40000000,
 };
 
+// Under the container's lock until the process is set up; not while it runs.
 export function execProcess(store: Store, req: ExecRequest): { pid: number; ptyMaster?: number } {
-  const c = loadContainer(store, req.id);
+  return withContainer(store, req.id, (c) => spawnExec(c, req));
+}
+
+function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: number } {
   if (!(req.ignorePaused && c.status === 'paused')) assertAllowed('exec', c.status, req.id);
   const config = c.state.config;
   const proc = req.process;
@@ -55,12 +61,14 @@ export function execProcess(store: Store, req: ExecRequest): { pid: number; ptyM
   let syncFd = -1;
   try {
     ({ pid, syncFd } = native().spawnInit(plan));
+    crashPoint('exec', 'spawned');
     c.cgroups.join(pid);
     native().syncSend(syncFd, Sync.Go);
     const ready = native().syncRecv(syncFd);
     if (!ready) throw new SkiffError('exec: the process exited during setup');
     const failed = (m: SyncMessage) => new SkiffError(`unable to start container process: ${describeChildError(m)}`);
     if (ready.type === Sync.Error) throw failed(ready);
+    crashPoint('exec', 'ready');
     const after = native().syncRecv(syncFd);
     if (after?.type === Sync.Error) throw failed(after);
     if (req.pidFile) writePidFile(req.pidFile, pid);

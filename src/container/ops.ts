@@ -1,5 +1,6 @@
 // start, kill, delete: each loads the container under its lock, asks the state machine,
-// then acts.
+// then acts. A lock is held for the operation only, never for a container's life, so every
+// command works on a container that a foreground `run` or `exec` supervises.
 import * as fs from 'fs';
 import { SkiffError, notExist } from '../errors';
 import { native } from '../native';
@@ -9,39 +10,57 @@ import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
 import { hookState, runHooks, writeHookState } from '../launch/hooks';
 import { logWarn } from '../log';
+import { isAlive } from './proc';
+import { crashPoint } from './crash';
 
 export interface Loaded {
+  // the id the user gave: every path is made from it, never from state.json
+  id: string;
   state: ContainerState;
   status: Status;
   cgroups: CgroupManager;
 }
 
-export function loadContainer(store: Store, id: string, lock = true): Loaded {
-  if (lock) store.lock(id);
+// Reads a container without its lock: for what only looks (state, list, ps, events).
+export function loadContainer(store: Store, id: string): Loaded {
   const state = store.load(id);
   const cgroups = new CgroupManager(state.cgroup ?? { kind: 'v2', dirs: {} });
-  return { state, cgroups, status: statusOf(store, state, () => cgroups.isFrozen()) };
+  return { id, state, cgroups, status: statusOf(store, id, state, () => cgroups.isFrozen()) };
+}
+
+// Runs `fn` on the container under its lock, released when `fn` returns or throws.
+export function withContainer<T>(store: Store, id: string, fn: (c: Loaded) => T): T {
+  const unlock = store.lock(id);
+  try {
+    return fn(loadContainer(store, id));
+  } finally {
+    unlock();
+  }
 }
 
 function stateFor(c: Loaded, status: string): string {
   const st = c.state;
-  return JSON.stringify(hookState(st.config, st.id, st.bundle, status, status === 'stopped' ? undefined : st.pid, st.ociVersion));
+  return JSON.stringify(hookState(st.config, c.id, st.bundle, status, status === 'stopped' ? undefined : st.pid, st.ociVersion));
 }
 
 export function startContainer(store: Store, id: string): ContainerState {
-  const c = loadContainer(store, id);
-  assertAllowed('start', c.status, id);
-  const hooks = c.state.config.hooks;
-  // startContainer hooks run in the container, after the fifo, and read this file.
-  if (hooks?.startContainer?.length) writeHookState(store.dir(id), hookState(c.state.config, id, c.state.bundle, 'created', c.state.pid, c.state.ociVersion));
-  if (!native().openExecFifo(store.fifoPath(id), c.state.pid)) {
-    throw new SkiffError(`container ${id}: init exited before it could start`);
-  }
-  fs.rmSync(store.fifoPath(id), { force: true });
-  c.state.started = true;
-  store.save(c.state);
+  const c = withContainer(store, id, (c) => {
+    assertAllowed('start', c.status, id);
+    const hooks = c.state.config.hooks;
+    // startContainer hooks run in the container, after the fifo, and read this file.
+    if (hooks?.startContainer?.length) writeHookState(store.dir(id), hookState(c.state.config, id, c.state.bundle, 'created', c.state.pid, c.state.ociVersion));
+    if (!native().openExecFifo(store.fifoPath(id), c.state.pid)) {
+      throw new SkiffError(`container ${id}: init exited before it could start`);
+    }
+    crashPoint('start', 'fifo-opened');
+    fs.rmSync(store.fifoPath(id), { force: true });
+    c.state.started = true;
+    store.save(c.state, id);
+    crashPoint('start', 'saved');
+    return c;
+  });
   try {
-    runHooks('poststart', hooks?.poststart, stateFor(c, 'running'));
+    runHooks('poststart', c.state.config.hooks?.poststart, stateFor(c, 'running'));
   } catch (e) {
     // A failed poststart hook stops the container (runtime-spec lifecycle step 9).
     killAll(c);
@@ -52,21 +71,26 @@ export function startContainer(store: Store, id: string): ContainerState {
 
 export function killContainer(store: Store, id: string, signal: string | undefined, all: boolean): void {
   const sig = parseSignal(signal ?? 'SIGTERM');
-  const c = loadContainer(store, id);
-  assertAllowed('kill', c.status, id);
-  const pids = all ? c.cgroups.pids() : [c.state.pid];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, sig);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  withContainer(store, id, (c) => {
+    assertAllowed('kill', c.status, id);
+    const pids = all ? c.cgroups.pids() : [c.state.pid];
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
     }
-  }
+    // A frozen v1 task does not die until thawed: runc thaws a paused container for SIGKILL.
+    if (sig === 9 && c.status === 'paused') c.cgroups.thaw();
+  });
 }
 
 // SIGKILL every process of the container and wait for each to be gone (pidfds, no polling).
+// The init is named by its start time as well, so a reused pid is never killed.
 function killAll(c: Loaded): void {
-  const pids = new Set([...c.cgroups.pids(), c.state.pid]);
+  const pids = new Set(c.cgroups.pids());
+  if (c.state.pid > 0 && isAlive(c.state.pid, c.state.initStartTime)) pids.add(c.state.pid);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -78,31 +102,63 @@ function killAll(c: Loaded): void {
   native().waitExited([...pids]);
 }
 
-// Removes what the container holds on the host: its processes, cgroups and state.
+// Removes what the container holds on the host: its processes, cgroups and state. It kills
+// whatever still lives whatever the status says: a create cut short is "stopped" and may
+// have left a process in its cgroup.
 export function destroy(store: Store, c: Loaded): void {
-  if (c.status !== 'stopped') killAll(c);
-  c.cgroups.destroy();
+  killAll(c);
+  crashPoint('delete', 'killed');
+  const busy = c.cgroups.destroy();
+  if (busy.length) logWarn(`container ${c.id}: cgroups still in use, left in place: ${busy.join(', ')}`);
   try {
     runHooks('poststop', c.state.config.hooks?.poststop, stateFor(c, 'stopped'));
   } catch (e) {
     // poststop failures are warnings: the container is gone either way.
     logWarn((e as Error).message);
   }
-  store.remove(c.state.id);
+  crashPoint('delete', 'cgroups-removed');
+  store.remove(c.id);
+}
+
+// Under the lock, for a supervisor (run) that made `made`: if someone else deleted it meanwhile
+// (kill, then delete -f from another shell), or even made a new container of the same id,
+// there is nothing of ours left to remove.
+export function destroyLocked(store: Store, made: ContainerState, id: string): void {
+  try {
+    withContainer(store, id, (c) => {
+      if (c.state.pid === made.pid && c.state.initStartTime === made.initStartTime) destroy(store, c);
+    });
+  } catch (e) {
+    if ((e as Error).message !== notExist().message) throw e;
+  }
 }
 
 export function deleteContainer(store: Store, id: string, force: boolean): void {
-  let c: Loaded;
+  let unlock: () => void;
   try {
-    c = loadContainer(store, id);
+    unlock = store.lock(id);
   } catch (e) {
-    if (force && (e as Error).message === notExist().message) {
-      // A half-made directory without state is removed too: nothing else owns it.
-      store.remove(id);
-      return;
-    }
+    // runc: deleting what is not there with --force succeeds.
+    if (force && (e as Error).message === notExist().message) return;
     throw e;
   }
-  if (!force) assertAllowed('delete', c.status, id);
-  destroy(store, c);
+  try {
+    let c: Loaded;
+    try {
+      c = loadContainer(store, id);
+    } catch (e) {
+      // A directory without a readable state (a damaged file, a create killed before its
+      // first write) is removed by --force: nothing else owns it, and no process can be
+      // named from it.
+      if (force && e instanceof SkiffError) {
+        store.remove(id);
+        return;
+      }
+      throw e;
+    }
+    if (!force) assertAllowed('delete', c.status, id);
+    destroy(store, c);
+  } finally {
+    unlock();
+  }
 }

@@ -8,6 +8,7 @@ import type { Spec } from '../oci/spec';
 import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from './proc';
 import type { Status } from './status';
+import { crashPoint } from './crash';
 
 export const DEFAULT_ROOT = '/run/skiff';
 export const FIFO_NAME = 'exec.fifo';
@@ -15,12 +16,19 @@ const STATE_FILE = 'state.json';
 
 // runc's id rule: letters, digits and _ + - . only, and not "." or "..".
 const ID_PATTERN = /^[\w+.-]+$/;
+// A directory entry is at most 255 bytes (NAME_MAX); the state dir is named by the id.
+const MAX_ID_LENGTH = 255;
 
 export function validateId(id: string): void {
   if (!id) throw new SkiffError('container id cannot be empty');
-  if (!ID_PATTERN.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new SkiffError('invalid container ID format');
-  }
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..') throw new SkiffError('invalid container ID format');
+  if (id.length > MAX_ID_LENGTH) throw new SkiffError(`invalid container ID format: longer than ${MAX_ID_LENGTH} characters`);
+}
+
+// The process that is creating a container, named for good by its pid and start time.
+export interface Creator {
+  pid: number;
+  startTime: string;
 }
 
 // What Skiff keeps about a container. The first fields are what `state` prints.
@@ -37,12 +45,37 @@ export interface ContainerState {
   started: boolean;
   cgroup?: CgroupRecord;
   config: Spec;
+  // Set from the first moment of create until the init is ready: a create that died (kill -9)
+  // leaves a record that `list` shows and `delete` cleans, never an invisible directory.
+  creating?: Creator;
+}
+
+// Checks what the rest of Skiff reads from state.json, so that a damaged file is one clear
+// error for that container and never a TypeError (or a made-up state) somewhere later.
+function checkShape(id: string, v: unknown): ContainerState {
+  const bad = (why: string) => new SkiffError(`container ${id}: state.json is damaged: ${why}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('not a JSON object');
+  const s = v as Record<string, unknown>;
+  if (s.id !== id) throw bad(`its id ${JSON.stringify(s.id)} is not the directory's`);
+  for (const k of ['ociVersion', 'bundle', 'rootfs', 'created', 'initStartTime'] as const) {
+    if (typeof s[k] !== 'string') throw bad(`"${k}" is not a string`);
+  }
+  if (!Number.isSafeInteger(s.pid) || (s.pid as number) < 0) throw bad('"pid" is not a process id');
+  if (typeof s.started !== 'boolean') throw bad('"started" is not a boolean');
+  if (typeof s.config !== 'object' || s.config === null || Array.isArray(s.config)) throw bad('"config" is not an object');
+  const cg = s.cgroup as Record<string, unknown> | undefined;
+  if (cg !== undefined && (typeof cg !== 'object' || cg === null || typeof cg.dirs !== 'object' || cg.dirs === null)) throw bad('"cgroup" is not a cgroup record');
+  const cr = s.creating as Record<string, unknown> | undefined;
+  if (cr !== undefined && (typeof cr !== 'object' || cr === null || !Number.isSafeInteger(cr.pid) || typeof cr.startTime !== 'string')) throw bad('"creating" is not a process');
+  return v as ContainerState;
 }
 
 export class Store {
   constructor(readonly root: string) {}
 
+  // Every path is made from the id the user gave, checked first: never from a file's content.
   dir(id: string): string {
+    validateId(id);
     return path.join(this.root, id);
   }
 
@@ -50,26 +83,21 @@ export class Store {
     return path.join(this.dir(id), FIFO_NAME);
   }
 
-  // Makes the container's directory: mkdir is the atomic claim on the id.
-  claim(id: string): string {
-    validateId(id);
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+  // Makes the container's directory and takes its lock: mkdir is the atomic claim on the id,
+  // and commands on the id wait until create has finished or failed.
+  claim(id: string): { dir: string; unlock: () => void } {
     const dir = this.dir(id);
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError('container with given ID already exists');
       throw e;
     }
-    return dir;
-  }
-
-  exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+    return { dir, unlock: this.lock(id) };
   }
 
   load(id: string): ContainerState {
-    validateId(id);
     let text: string;
     try {
       text = fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8');
@@ -77,31 +105,52 @@ export class Store {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist();
       throw e;
     }
-    return JSON.parse(text) as ContainerState;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new SkiffError(`container ${id}: state.json is damaged: ${(e as Error).message}`);
+    }
+    return checkShape(id, value);
   }
 
-  save(state: ContainerState): void {
-    const dir = this.dir(state.id);
+  save(state: ContainerState, id = state.id): void {
+    const dir = this.dir(id);
     const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}`);
     fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
     fs.renameSync(tmp, path.join(dir, STATE_FILE));
   }
 
+  // state.json goes last: a remove cut short (kill -9) leaves a record `list` still shows.
   remove(id: string): void {
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const n of names) if (n !== STATE_FILE) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    crashPoint('delete', 'state-removing');
+    fs.rmSync(path.join(dir, STATE_FILE), { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  // Every container directory, with or without a readable state.json.
   ids(): string[] {
+    let names: string[];
     try {
-      return fs.readdirSync(this.root).filter((n) => ID_PATTERN.test(n) && this.exists(n)).sort();
+      names = fs.readdirSync(this.root);
     } catch {
       return [];
     }
+    return names.filter((n) => ID_PATTERN.test(n) && n !== '.' && n !== '..' && n.length <= MAX_ID_LENGTH).sort();
   }
 
-  // Holds an exclusive lock on the container's directory for the rest of this process (the
-  // kernel drops it when we exit), so concurrent commands on one container take turns.
-  lock(id: string): void {
+  // Takes an exclusive lock on the container's directory and returns its release; the kernel
+  // drops it anyway when we exit. Commands on one container take turns.
+  lock(id: string): () => void {
     let fd: number;
     try {
       fd = fs.openSync(this.dir(id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -110,14 +159,17 @@ export class Store {
       throw e;
     }
     native().flock(fd, LOCK_EX);
+    return () => fs.closeSync(fd);
   }
 }
 
-// The status is derived, never trusted from disk: the init's pid and start time say whether
-// it lives, the fifo whether it was started, the freezer whether it is paused.
-export function statusOf(store: Store, st: ContainerState, isFrozen: () => boolean): Status {
+// The status is derived, never trusted from disk: the creator's and the init's pid and start
+// time say whether they live, the fifo whether it was started, the freezer whether it is
+// paused (a frozen created container is paused, as runc says, and resume makes it created).
+export function statusOf(store: Store, id: string, st: ContainerState, isFrozen: () => boolean): Status {
+  if (st.creating) return isAlive(st.creating.pid, st.creating.startTime) ? 'creating' : 'stopped';
   if (!isAlive(st.pid, st.initStartTime)) return 'stopped';
-  if (fs.existsSync(store.fifoPath(st.id))) return 'created';
   if (isFrozen()) return 'paused';
+  if (fs.existsSync(store.fifoPath(id))) return 'created';
   return 'running';
 }

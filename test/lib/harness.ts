@@ -74,14 +74,14 @@ export class Runtime {
 
   // stdio goes through files, not pipes: a created container holds its stdio open (as with
   // runc), and a pipe would keep the caller waiting for an EOF that never comes.
-  run(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): Result {
+  run(args: string[], opts: { input?: string; cwd?: string; timeout?: number; env?: Record<string, string> } = {}): Result {
     const dir = tmpDir('io');
     const files = ['in', 'out', 'err'].map((n) => path.join(dir, n));
     fs.writeFileSync(files[0], opts.input ?? '');
     const fds = [fs.openSync(files[0], 'r'), fs.openSync(files[1], 'w'), fs.openSync(files[2], 'w')];
     try {
       const r = spawnSync(this.binary, ['--root', this.root, ...args], {
-        stdio: fds, cwd: opts.cwd, timeout: opts.timeout ?? 60_000, env: testEnv(),
+        stdio: fds, cwd: opts.cwd, timeout: opts.timeout ?? 60_000, env: { ...testEnv(), ...opts.env },
       });
       if (r.error) throw r.error;
       return {
@@ -111,6 +111,16 @@ export class Runtime {
     for (const id of r.stdout.split('\n').filter(Boolean)) this.run(['delete', '-f', id]);
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+// Polls `cond` until it holds or `ms` pass; returns whether it held.
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 export const skiff = () => new Runtime(SKIFF, 'skiff');
