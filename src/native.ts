@@ -40,6 +40,8 @@ export interface NativeCaps {
 
 // Mirrors struct LaunchPlan in native/plan.h.
 export interface NativePlan {
+  // exec: join a running container instead of making one
+  execMode?: boolean;
   cloneFlags: number;
   joins: { type: number; path: string }[];
   newMountNs: boolean;
@@ -109,7 +111,7 @@ export interface ExitStatus {
   signal: number | null;
 }
 
-interface Addon {
+export interface Addon {
   cgroups: import('./cgroups/native').CgroupNative;
   spawnInit(plan: NativePlan): { pid: number; syncFd: number };
   syncSend(fd: number, type: Sync): void;
@@ -130,6 +132,11 @@ interface Addon {
 }
 
 let addon: Addon | undefined;
+
+// Tests that exercise a sequence without root (the sync handshake) put a scripted addon here.
+export function useAddonForTests(fake: Addon | undefined): void {
+  addon = fake;
+}
 
 export function native(): Addon {
   if (!addon) {

@@ -1,18 +1,22 @@
 // create: bundle in, a container whose init waits on the exec fifo out. Any failure undoes
-// everything it made: no state dir, cgroup or process is left behind.
+// everything it made: no state dir, cgroup or process is left behind; a kill -9 leaves a
+// record that `list` shows and `delete --force` removes.
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import { native, Sync } from '../native';
-import type { SyncMessage } from '../native';
+import type { NativePlan } from '../native';
 import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
 import { CgroupManager, planCgroup } from '../cgroups/manager';
+import type { CgroupRecord } from '../cgroups/manager';
 import { applyResources } from '../cgroups/resources';
 import { buildPlan, hostIdFor } from '../launch/plan';
 import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hooks';
 import type { CreateOptions } from '../launch/plan';
+import { spawn } from '../launch/spawn';
+import type { SyncChannel } from '../launch/spawn';
 import { killAndReap, pidStartTime } from './proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
@@ -26,13 +30,6 @@ export interface CreateRequest extends CreateOptions {
   systemdCgroup?: boolean;
   // run in the foreground with a terminal: the pty master comes back to us instead
   relayTerminal?: boolean;
-}
-
-// A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
-export function describeChildError(m: SyncMessage): string {
-  const cause = m.errno ? m.message.charAt(0).toLowerCase() + m.message.slice(1) : '';
-  if (m.step.startsWith('exec: ')) return `exec: ${JSON.stringify(m.detail)}: ${m.step.slice(6)}`;
-  return [m.step, m.detail].filter(Boolean).join(' ') + (cause ? `: ${cause}` : '');
 }
 
 export function writePidFile(file: string, pid: number): void {
@@ -60,16 +57,7 @@ function checkRootfs(spec: Spec, bundle: string): string {
   return rootfs;
 }
 
-export interface Created {
-  state: ContainerState;
-  // the pty master, when the caller asked to relay the terminal itself
-  ptyMaster?: number;
-}
-
-export function createContainer(store: Store, req: CreateRequest): Created {
-  const bundle = path.resolve(req.bundle);
-  const spec = loadSpec(bundle);
-  const rootfs = checkRootfs(spec, bundle);
+function checkRequest(spec: Spec, req: CreateRequest): void {
   if (spec.process?.terminal && !req.consoleSocket && !req.relayTerminal) {
     throw new SkiffError('cannot allocate tty if skiff will detach without setting console socket');
   }
@@ -78,120 +66,152 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     if (!fs.existsSync('/run/systemd/system')) throw new SkiffError('systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
     throw new SkiffError('systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
   }
-  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
-  const { dir: stateDir, unlock } = store.claim(req.id);
-  const cgroups = new CgroupManager(cgroupRecord);
-  const state: ContainerState = {
+}
+
+export interface Created {
+  state: ContainerState;
+  // the pty master, when the caller asked to relay the terminal itself
+  ptyMaster?: number;
+}
+
+// What one create holds until it succeeds or undoes itself.
+interface Making {
+  req: CreateRequest;
+  spec: Spec;
+  stateDir: string;
+  state: ContainerState;
+  cgroups: CgroupManager;
+  // fds opened for the init (console, seccomp agent, cgroup dir), closed once it has them
+  fds: Set<number>;
+  relayEnd?: number;
+}
+
+function closeFds(m: Making, fds: Iterable<number | undefined>): void {
+  for (const fd of fds) {
+    if (fd === undefined || !m.fds.delete(fd)) continue;
+    native().closeFd(fd);
+  }
+}
+
+function provisionalState(req: CreateRequest, spec: Spec, bundle: string, rootfs: string, cgroup: CgroupRecord): ContainerState {
+  return {
     ociVersion: SPEC_VERSION, id: req.id, pid: 0, bundle, rootfs, created: new Date().toISOString(),
-    annotations: spec.annotations, initStartTime: '', started: false, cgroup: cgroupRecord, config: spec,
+    annotations: spec.annotations, initStartTime: '', started: false, cgroup, config: spec,
     creating: { pid: process.pid, startTime: pidStartTime(process.pid) ?? '' },
   };
+}
+
+// Everything on the host the init needs before clone: terminal, cgroups, fifo, agent, hooks.
+function prepareHost(store: Store, m: Making, plan: NativePlan): void {
+  const console = attachConsole(plan, m.spec.process!, m.req.consoleSocket);
+  m.relayEnd = console.relayEnd;
+  console.fds.forEach((fd) => m.fds.add(fd));
+  m.cgroups.create();
+  applyResources(m.cgroups, m.spec.linux?.resources);
+  crashPoint('create', 'cgroups');
+  const fifo = store.fifoPath(m.req.id);
+  native().mkfifo(fifo, 0o622);
+  if (plan.inUserns) {
+    fs.chownSync(fifo, hostIdFor(m.spec.linux?.uidMappings, 0), hostIdFor(m.spec.linux?.gidMappings, 0));
+  }
+  plan.cgroupFd = m.cgroups.openUnifiedFd();
+  if (plan.cgroupFd !== undefined) m.fds.add(plan.cgroupFd);
+  const listenerPath = m.spec.linux?.seccomp?.listenerPath as string | undefined;
+  if (listenerPath) {
+    // Connected now, so a missing agent is a create error before anything runs.
+    plan.seccompListenerFd = native().connectUnix(listenerPath);
+    m.fds.add(plan.seccompListenerFd);
+  }
+  plan.createContainerHooks = nativeHooks(m.spec.hooks?.createContainer);
+  plan.startContainerHooks = nativeHooks(m.spec.hooks?.startContainer);
+}
+
+// Between clone and GO: what the init reads, its id maps and its cgroups.
+function placeInit(m: Making, plan: NativePlan, pid: number): void {
+  crashPoint('create', 'spawned');
+  const { spec, req } = m;
+  if (plan.seccompListenerFd !== undefined) {
+    // What runc sends the agent with the listener fd: the container's process state.
+    fs.writeFileSync(path.join(m.stateDir, 'seccomp-state.json'), JSON.stringify({
+      ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
+      state: { ociVersion: SPEC_VERSION, id: req.id, status: 'creating', pid, bundle: m.state.bundle, annotations: spec.annotations ?? {} },
+    }));
+  }
+  // The child has its own copies now; the relay end stays ours.
+  closeFds(m, [plan.consoleFd, plan.seccompListenerFd, plan.cgroupFd]);
+  writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
+  writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
+  m.cgroups.join(pid);
+  crashPoint('create', 'joined');
+}
+
+// The namespaces exist and the rootfs is mounted, pivot_root has not happened yet.
+function runRuntimeHooks(m: Making, pid: number): void {
+  const json = writeHookState(m.stateDir, hookState(m.spec, m.req.id, m.state.bundle, 'creating', pid, SPEC_VERSION));
+  runHooks('prestart', m.spec.hooks?.prestart, json);
+  runHooks('createRuntime', m.spec.hooks?.createRuntime, json);
+  crashPoint('create', 'hooks');
+}
+
+// The init is READY: record it for good, then let it outlive us.
+function commit(store: Store, m: Making, pid: number, channel: SyncChannel): void {
+  crashPoint('create', 'ready');
+  const startTime = pidStartTime(pid);
+  if (!startTime) throw new SkiffError('container init exited during setup');
+  Object.assign(m.state, { pid, initStartTime: startTime, created: new Date().toISOString() });
+  delete m.state.creating;
+  store.save(m.state);
+  if (m.req.pidFile) writePidFile(m.req.pidFile, pid);
+  crashPoint('create', 'saved');
+  // The init dies with us until it has this; its EOF says it will outlive us.
+  channel.send(Sync.Commit);
+  channel.expectEof();
+}
+
+export function createContainer(store: Store, req: CreateRequest): Created {
+  const bundle = path.resolve(req.bundle);
+  const spec = loadSpec(bundle);
+  const rootfs = checkRootfs(spec, bundle);
+  checkRequest(spec, req);
+  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
+  const { dir: stateDir, unlock } = store.claim(req.id);
+  const m: Making = {
+    req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
+    cgroups: new CgroupManager(cgroupRecord), fds: new Set(),
+  };
   let pid = 0;
-  let syncFd = -1;
-  let cgroupFd: number | undefined;
-  // fds opened for the init (console, seccomp agent), closed here if create fails
-  let passedFds: number[] = [];
-  let relayEnd: number | undefined;
   try {
     crashPoint('create', 'claimed');
     // Written before anything is made on the host: whatever a kill -9 of create leaves from
     // here on, `list` shows and `delete` removes.
-    store.save(state);
+    store.save(m.state);
     crashPoint('create', 'recorded');
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
-    const console = attachConsole(plan, spec.process!, req.consoleSocket);
-    relayEnd = console.relayEnd;
-    passedFds = console.fds;
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources);
-    crashPoint('create', 'cgroups');
-    const fifo = store.fifoPath(req.id);
-    native().mkfifo(fifo, 0o622);
-    if (plan.inUserns) {
-      fs.chownSync(fifo, hostIdFor(spec.linux?.uidMappings, 0), hostIdFor(spec.linux?.gidMappings, 0));
+    prepareHost(store, m, plan);
+    const spawned = spawn(plan, {
+      placed: (pid) => placeInit(m, plan, pid),
+      createRuntime: (pid) => runRuntimeHooks(m, pid),
+      // runc's words when the memory limit killed the init during setup.
+      exitedDuringSetup: () => new SkiffError(m.cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup'),
+    });
+    pid = spawned.pid;
+    try {
+      commit(store, m, pid, spawned.channel);
+    } finally {
+      spawned.channel.close();
     }
-    cgroupFd = cgroups.openUnifiedFd();
-    plan.cgroupFd = cgroupFd;
-    const listenerPath = spec.linux?.seccomp?.listenerPath as string | undefined;
-    if (listenerPath) {
-      // Connected now, so a missing agent is a create error before anything runs.
-      plan.seccompListenerFd = native().connectUnix(listenerPath);
-      passedFds.push(plan.seccompListenerFd);
-    }
-    plan.createContainerHooks = nativeHooks(spec.hooks?.createContainer);
-    plan.startContainerHooks = nativeHooks(spec.hooks?.startContainer);
-    ({ pid, syncFd } = native().spawnInit(plan));
-    crashPoint('create', 'spawned');
-    if (plan.seccompListenerFd !== undefined) {
-      // What runc sends the agent with the listener fd: the container's process state.
-      fs.writeFileSync(path.join(stateDir, 'seccomp-state.json'), JSON.stringify({
-        ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
-        state: { ociVersion: SPEC_VERSION, id: req.id, status: 'creating', pid, bundle, annotations: spec.annotations ?? {} },
-      }));
-    }
-    if (plan.consoleFd !== undefined) native().closeFd(plan.consoleFd);
-    if (plan.seccompListenerFd !== undefined) native().closeFd(plan.seccompListenerFd);
-    passedFds = passedFds.filter((fd) => fd !== plan.consoleFd && fd !== plan.seccompListenerFd);
-    if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
-    cgroupFd = undefined;
-    writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
-    writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
-    cgroups.join(pid);
-    crashPoint('create', 'joined');
-    native().syncSend(syncFd, Sync.Go);
-    for (;;) {
-      let msg;
-      try {
-        msg = native().syncRecv(syncFd);
-      } catch (e) {
-        msg = null;
-      }
-      if (!msg) {
-        // runc's words when the memory limit killed the init during setup.
-        throw new SkiffError(cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup');
-      }
-      if (msg.type === Sync.Error) throw new SkiffError(describeChildError(msg));
-      if (msg.type === Sync.CreateRuntime) {
-        // The namespaces exist and the rootfs is mounted, pivot_root has not happened yet.
-        const json = writeHookState(stateDir, hookState(spec, req.id, bundle, 'creating', pid, SPEC_VERSION));
-        runHooks('prestart', spec.hooks?.prestart, json);
-        runHooks('createRuntime', spec.hooks?.createRuntime, json);
-        crashPoint('create', 'hooks');
-        native().syncSend(syncFd, Sync.HooksDone);
-        continue;
-      }
-      if (msg.type === Sync.Ready) break;
-      throw new SkiffError(`container init sent an unexpected message (${msg.type})`);
-    }
-    crashPoint('create', 'ready');
-    const startTime = pidStartTime(pid);
-    if (!startTime) throw new SkiffError('container init exited during setup');
-    state.pid = pid;
-    state.initStartTime = startTime;
-    state.created = new Date().toISOString();
-    delete state.creating;
-    store.save(state);
-    if (req.pidFile) writePidFile(req.pidFile, pid);
-    crashPoint('create', 'saved');
-    // The init dies with us until it has this; its EOF says it will outlive us.
-    native().syncSend(syncFd, Sync.Commit);
-    if (native().syncRecv(syncFd) !== null) throw new SkiffError('container init sent an unexpected message after commit');
-    native().closeFd(syncFd);
-    syncFd = -1;
     crashPoint('create', 'committed');
     let ptyMaster: number | undefined;
-    if (relayEnd !== undefined) {
-      ptyMaster = native().recvFd(relayEnd).fd;
-      native().closeFd(relayEnd);
+    if (m.relayEnd !== undefined) {
+      ptyMaster = native().recvFd(m.relayEnd).fd;
+      closeFds(m, [m.relayEnd]);
     }
-    return { state, ptyMaster };
+    return { state: m.state, ptyMaster };
   } catch (e) {
-    for (const fd of passedFds) native().closeFd(fd);
-    if (cgroupFd !== undefined) fs.closeSync(cgroupFd);
-    if (syncFd >= 0) native().closeFd(syncFd);
+    closeFds(m, [...m.fds]);
     if (pid > 0) killAndReap(pid);
-    cgroups.destroy();
-    cgroups.undo();
+    m.cgroups.destroy();
+    m.cgroups.undo();
     store.remove(req.id);
     throw e;
   } finally {

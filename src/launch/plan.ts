@@ -16,6 +16,9 @@ export const CLONE_NEW: Record<string, number> = {
   user: 0x10000000, pid: 0x20000000, network: 0x40000000,
 };
 
+// The name of each namespace under /proc/PID/ns.
+const NS_FILE: Record<string, string> = { network: 'net', mount: 'mnt', pid: 'pid', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup' };
+
 export interface CreateOptions {
   noPivot?: boolean;
   preserveFds?: number;
@@ -106,7 +109,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
 
   return {
-    cloneFlags, joins, newMountNs, rootfs,
+    execMode: false, cloneFlags, joins, newMountNs, rootfs,
     rootfsReadonly: spec.root?.readonly === true,
     rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
     noPivot: opts.noPivot === true,
@@ -120,6 +123,22 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
     ...proc_, stateDir,
     seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
+  };
+}
+
+// exec: a process that joins every namespace of the running init `pid` (the user namespace
+// first: the addon orders it; pid is entered by the parent for the clone) and follows the
+// init's tail: rlimits, user, capabilities, seccomp, no host fd, execve.
+export function buildExecPlan(config: Spec, initPid: number, rootfs: string, proc: Process, preserveFds: number): NativePlan {
+  const namespaces = config.linux?.namespaces ?? [];
+  const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
+  return {
+    execMode: true, cloneFlags: 0, newMountNs: false, rootfs, rootfsReadonly: false,
+    joins: namespaces.map((ns) => ({ type: CLONE_NEW[ns.type], path: `/proc/${initPid}/ns/${NS_FILE[ns.type]}` })),
+    rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
+    sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),
+    ...processPlan(proc, rootfs, preserveFds),
+    stateDir: '', seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
 }
 

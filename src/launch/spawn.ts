@@ -1,0 +1,92 @@
+// The parent's side of the clone and the sync handshake, one for the init (create, run) and
+// for exec. The child's messages are expected by name; an ERROR becomes a SkiffError in the
+// words of the step that failed, EOF during setup the caller's words.
+import { SkiffError } from '../errors';
+import { native, Sync } from '../native';
+import type { NativePlan, SyncMessage } from '../native';
+import { killAndReap } from '../container/proc';
+
+// A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
+export function describeChildError(m: SyncMessage): string {
+  const cause = m.errno ? m.message.charAt(0).toLowerCase() + m.message.slice(1) : '';
+  if (m.step.startsWith('exec: ')) return `exec: ${JSON.stringify(m.detail)}: ${m.step.slice(6)}`;
+  return [m.step, m.detail].filter(Boolean).join(' ') + (cause ? `: ${cause}` : '');
+}
+
+const NAMES: Record<number, string> = {
+  [Sync.Go]: 'GO', [Sync.CreateRuntime]: 'CREATE_RUNTIME', [Sync.HooksDone]: 'HOOKS_DONE',
+  [Sync.Ready]: 'READY', [Sync.Error]: 'ERROR', [Sync.Commit]: 'COMMIT',
+};
+
+export class SyncChannel {
+  constructor(private fd: number, private errorPrefix: string) {}
+
+  send(type: Sync.Go | Sync.HooksDone | Sync.Commit): void {
+    native().syncSend(this.fd, type);
+  }
+
+  // The next message, one of `types`; an ERROR throws the child's words, EOF `onEof()`.
+  expect(types: Sync[], onEof: () => SkiffError): SyncMessage {
+    let m: SyncMessage | null;
+    try {
+      m = native().syncRecv(this.fd);
+    } catch {
+      m = null;
+    }
+    if (!m) throw onEof();
+    if (m.type === Sync.Error) throw new SkiffError(this.errorPrefix + describeChildError(m));
+    if (!types.includes(m.type)) throw new SkiffError(`container init sent ${NAMES[m.type] ?? m.type} where ${types.map((t) => NAMES[t]).join(' or ')} was due`);
+    return m;
+  }
+
+  // EOF is success here (the init after COMMIT, exec at execve); an ERROR still throws.
+  expectEof(): void {
+    let m: SyncMessage | null;
+    try {
+      m = native().syncRecv(this.fd);
+    } catch {
+      return;
+    }
+    if (m?.type === Sync.Error) throw new SkiffError(this.errorPrefix + describeChildError(m));
+    if (m) throw new SkiffError(`container init sent ${NAMES[m.type] ?? m.type} where its end was due`);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    native().closeFd(this.fd);
+    this.fd = -1;
+  }
+}
+
+// What differs between init and exec, at the handshake's steps.
+export interface SpawnSteps {
+  // Prefixed to the child's error words ("unable to start container process: " for exec).
+  errorPrefix?: string;
+  // Between clone and GO: id maps, the v1 cgroup join, closing what the child took over.
+  placed(pid: number): void;
+  // CREATE_RUNTIME: the mounts are done, pivot_root is not: the runtime-namespace hooks.
+  createRuntime?(pid: number): void;
+  // What to say when the child exits before READY.
+  exitedDuringSetup(): SkiffError;
+}
+
+// Clones the child of `plan` and drives it to READY. On any failure the child is killed and
+// reaped before this throws; on success the caller owns both the pid and the channel.
+export function spawn(plan: NativePlan, steps: SpawnSteps): { pid: number; channel: SyncChannel } {
+  const { pid, syncFd } = native().spawnInit(plan);
+  const channel = new SyncChannel(syncFd, steps.errorPrefix ?? '');
+  try {
+    steps.placed(pid);
+    channel.send(Sync.Go);
+    for (;;) {
+      const m = channel.expect(steps.createRuntime ? [Sync.CreateRuntime, Sync.Ready] : [Sync.Ready], steps.exitedDuringSetup);
+      if (m.type === Sync.Ready) return { pid, channel };
+      steps.createRuntime!(pid);
+      channel.send(Sync.HooksDone);
+    }
+  } catch (e) {
+    channel.close();
+    killAndReap(pid);
+    throw e;
+  }
+}
