@@ -2,6 +2,7 @@
 // BPF_PROG_TYPE_CGROUP_DEVICE program built in TypeScript, src/cgroups/bpf.ts), and an eventfd
 // for v1 memory notifications (cgroup.event_control). Exposed as `addon.cgroups`.
 #include <napi.h>
+#include "napi_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,6 @@
 namespace skiff {
 namespace {
 
-Napi::Value Throw(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 long Bpf(int cmd, union bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
@@ -56,7 +51,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   int cgfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cgfd < 0) return Throw(env, "open " + dir, errno);
+  if (cgfd < 0) return ThrowErrno(env, "open " + dir, errno);
 
   static char license[] = "Apache";
   std::vector<char> log(65536, 0);
@@ -77,7 +72,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   if (prog < 0) {
     int err = errno;
     close(cgfd);
-    return Throw(env, std::string("load the device filter program") + (log[0] ? " (" + std::string(log.data()) + ")" : ""), err);
+    return ThrowErrno(env, std::string("load the device filter program") + (log[0] ? " (" + std::string(log.data()) + ")" : ""), err);
   }
   std::vector<uint32_t> old;
   if (QueryPrograms(cgfd, old) < 0) old.clear();
@@ -91,7 +86,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
     int err = errno;
     close(prog);
     close(cgfd);
-    return Throw(env, "attach the device filter to " + dir, err);
+    return ThrowErrno(env, "attach the device filter to " + dir, err);
   }
   for (uint32_t id : old) {
     memset(&attr, 0, sizeof(attr));
@@ -115,19 +110,19 @@ Napi::Value DeviceFilterCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>().Utf8Value();
   int cgfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cgfd < 0) return Throw(env, "open " + dir, errno);
+  if (cgfd < 0) return ThrowErrno(env, "open " + dir, errno);
   std::vector<uint32_t> ids;
   int r = QueryPrograms(cgfd, ids);
   int err = errno;
   close(cgfd);
-  if (r < 0) return Throw(env, "query device programs of " + dir, err);
+  if (r < 0) return ThrowErrno(env, "query device programs of " + dir, err);
   return Napi::Number::New(env, ids.size());
 }
 
 // eventfd() -> fd (close-on-exec), for cgroup.event_control.
 Napi::Value EventFd(const Napi::CallbackInfo& info) {
   int fd = eventfd(0, EFD_CLOEXEC);
-  if (fd < 0) return Throw(info.Env(), "eventfd", errno);
+  if (fd < 0) return ThrowErrno(info.Env(), "eventfd", errno);
   return Napi::Number::New(info.Env(), fd);
 }
 

@@ -18,7 +18,6 @@ struct MountSpec {
   unsigned long remount;    // for binds: flags to apply by a bind remount (ro, nosuid, ...), or 0
   bool bind;
   bool source_is_dir;       // bind of a directory (create a dir), else a file
-  bool is_cgroup;           // "cgroup" type: on a v1 host becomes a tmpfs of per-controller binds
 };
 
 struct DeviceSpec {

@@ -41,7 +41,7 @@ export interface NativeCaps {
 // Mirrors struct LaunchPlan in native/plan.h.
 export interface NativePlan {
   // exec: join a running container instead of making one
-  execMode?: boolean;
+  execMode: boolean;
   cloneFlags: number;
   joins: { type: number; path: string }[];
   newMountNs: boolean;
@@ -76,6 +76,10 @@ export interface NativePlan {
   pathEnv?: string;
   preserveFds: number;
   stateDir: string;
+  // the state dir's files (src/launch/statedir.ts)
+  fifoName: string;
+  hookStateName: string;
+  seccompStateName: string;
   cgroupFd?: number;
   seccompFilter?: Buffer;
   seccompFlags?: number;

@@ -21,6 +21,7 @@ import { killAndReap, pidStartTime } from './proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
+import { STATE_DIR_FILES } from '../launch/statedir';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
@@ -132,7 +133,7 @@ function placeInit(m: Making, plan: NativePlan, pid: number): void {
   const { spec, req } = m;
   if (plan.seccompListenerFd !== undefined) {
     // What runc sends the agent with the listener fd: the container's process state.
-    fs.writeFileSync(path.join(m.stateDir, 'seccomp-state.json'), JSON.stringify({
+    fs.writeFileSync(path.join(m.stateDir, STATE_DIR_FILES.seccompState), JSON.stringify({
       ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
       state: { ociVersion: SPEC_VERSION, id: req.id, status: 'creating', pid, bundle: m.state.bundle, annotations: spec.annotations ?? {} },
     }));

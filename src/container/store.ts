@@ -9,10 +9,11 @@ import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from './proc';
 import type { Status } from './status';
 import { crashPoint } from './crash';
+import { STATE_DIR_FILES } from '../launch/statedir';
 
 export const DEFAULT_ROOT = '/run/skiff';
-export const FIFO_NAME = 'exec.fifo';
-const STATE_FILE = 'state.json';
+const FIFO_NAME = STATE_DIR_FILES.fifo;
+const STATE_FILE = STATE_DIR_FILES.state;
 
 // runc's id rule: letters, digits and _ + - . only, and not "." or "..".
 const ID_PATTERN = /^[\w+.-]+$/;

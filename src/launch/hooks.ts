@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { Hook, Spec } from '../oci/spec';
+import { STATE_DIR_FILES } from './statedir';
 
-export const HOOK_STATE_FILE = 'hook-state.json';
 
 export interface HookState {
   ociVersion: string;
@@ -20,7 +20,7 @@ export interface HookState {
 
 export function writeHookState(stateDir: string, state: HookState): string {
   const json = JSON.stringify(state);
-  const file = path.join(stateDir, HOOK_STATE_FILE);
+  const file = path.join(stateDir, STATE_DIR_FILES.hookState);
   fs.writeFileSync(`${file}.tmp`, json, { mode: 0o644 });
   fs.renameSync(`${file}.tmp`, file);
   return json;

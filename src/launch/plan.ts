@@ -10,6 +10,7 @@ import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { CgroupRecord } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
 import { compileSeccomp } from './seccomp';
+import { PLAN_FILE_NAMES } from './statedir';
 
 export const CLONE_NEW: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -121,7 +122,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     sysctls, inUserns,
     hostname: spec.hostname, domainname: spec.domainname,
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
-    ...proc_, stateDir,
+    ...proc_, stateDir, ...PLAN_FILE_NAMES,
     seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
 }
@@ -138,7 +139,7 @@ export function buildExecPlan(config: Spec, initPid: number, rootfs: string, pro
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),
     ...processPlan(proc, rootfs, preserveFds),
-    stateDir: '', seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
+    stateDir: '', ...PLAN_FILE_NAMES, seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
 }
 

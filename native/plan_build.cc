@@ -1,0 +1,345 @@
+// The launch plan across the JS boundary, checked key by key (see plan_build.h).
+#include "plan_build.h"
+
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+
+#include <set>
+
+namespace skiff {
+namespace {
+
+enum class Need { Required, Optional };
+
+// One JS object of the plan. Each key is read once through it; done() then names any key
+// that was not read (a misspelt or stale one). The first error wins and stops the reading.
+class Fields {
+ public:
+  Fields(const Napi::Object& o, std::string where, std::string* error) : o_(o), where_(std::move(where)), error_(error) {}
+
+  bool ok() const { return error_->empty(); }
+
+  // The value under key, or an empty Value when optional and absent/undefined.
+  Napi::Value get(const char* key, Need need) {
+    read_.insert(key);
+    if (!ok()) return Napi::Value();
+    Napi::Value v = o_.Get(key);
+    if (v.IsUndefined()) {
+      if (need == Need::Required) fail(key, "is missing");
+      return Napi::Value();
+    }
+    return v;
+  }
+
+  const char* str(PlanStorage& s, const char* key, Need need) {
+    Napi::Value v = get(key, need);
+    return v.IsEmpty() ? nullptr : str_value(s, v, key);
+  }
+
+  const char* str_value(PlanStorage& s, const Napi::Value& v, const std::string& key) {
+    if (!v.IsString()) return fail(key, "is not a string"), nullptr;
+    std::string text = v.As<Napi::String>().Utf8Value();
+    if (text.find('\0') != std::string::npos) return fail(key, "holds a NUL byte"), nullptr;
+    return s.keep(std::move(text));
+  }
+
+  bool boolean(const char* key, Need need) {
+    Napi::Value v = get(key, need);
+    if (v.IsEmpty()) return false;
+    if (!v.IsBoolean()) return fail(key, "is not a boolean"), false;
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  // An integer in [lo, hi]: a Number with no fraction, or a BigInt that fits.
+  int64_t integer(const char* key, Need need, int64_t lo, int64_t hi, int64_t dflt) {
+    Napi::Value v = get(key, need);
+    return v.IsEmpty() ? dflt : integer_value(v, key, lo, hi);
+  }
+
+  int64_t integer_value(const Napi::Value& v, const std::string& key, int64_t lo, int64_t hi) {
+    int64_t n = 0;
+    if (v.IsBigInt()) {
+      bool lossless = false;
+      n = v.As<Napi::BigInt>().Int64Value(&lossless);
+      if (!lossless) return fail(key, "is out of range"), 0;
+    } else if (v.IsNumber()) {
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (d != d || d < -9007199254740991.0 || d > 9007199254740991.0 || d != (double)(int64_t)d) return fail(key, "is not a safe integer"), 0;
+      n = (int64_t)d;
+    } else {
+      return fail(key, "is not an integer"), 0;
+    }
+    if (n < lo || n > hi) return fail(key, "is out of range"), 0;
+    return n;
+  }
+
+  // A 64-bit mask or limit: a BigInt, all 64 bits.
+  uint64_t u64(const char* key) {
+    Napi::Value v = get(key, Need::Required);
+    if (v.IsEmpty()) return 0;
+    if (!v.IsBigInt()) return fail(key, "is not a BigInt"), 0;
+    bool lossless = false;
+    uint64_t n = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) return fail(key, "is out of range"), 0;
+    return n;
+  }
+
+  Napi::Array array(const char* key, Need need) {
+    Napi::Value v = get(key, need);
+    if (v.IsEmpty()) return Napi::Array();
+    if (!v.IsArray()) return fail(key, "is not an array"), Napi::Array();
+    return v.As<Napi::Array>();
+  }
+
+  // Element i of an array of objects, as Fields of its own.
+  Fields element(const Napi::Array& a, const char* key, uint32_t i) {
+    std::string where = where_ + "." + key + "[" + std::to_string(i) + "]";
+    Napi::Value v = a.Get(i);
+    if (!v.IsObject() && ok()) *error_ = where + ": is not an object";
+    return Fields(v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(o_.Env()), where, error_);
+  }
+
+  // The object under key as Fields of its own; *present says whether it was there.
+  Fields child(const char* key, Need need, bool* present) {
+    Napi::Value v = get(key, need);
+    *present = !v.IsEmpty();
+    if (*present && !v.IsObject()) fail(key, "is not an object");
+    bool obj = *present && v.IsObject();
+    return Fields(obj ? v.As<Napi::Object>() : Napi::Object::New(o_.Env()), where_ + "." + key, error_);
+  }
+
+  void done() {
+    if (!ok()) return;
+    Napi::Array names = o_.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string k = names.Get(i).As<Napi::String>().Utf8Value();
+      if (!read_.count(k)) return fail(k, "is not a key of the plan");
+    }
+  }
+
+  void fail(const std::string& key, const char* why) {
+    if (ok()) *error_ = where_ + "." + key + ": " + why;
+  }
+
+  const std::string& where() const { return where_; }
+
+ private:
+  Napi::Object o_;
+  std::string where_;
+  std::string* error_;
+  std::set<std::string> read_;
+};
+
+const int64_t kU32 = 0xffffffffLL;
+const int64_t kI32 = 0x7fffffffLL;
+
+void FillStrings(PlanStorage& s, Fields& f, const char* key, std::vector<const char*>& out, bool null_terminate) {
+  Napi::Array arr = f.array(key, Need::Required);
+  for (uint32_t i = 0; f.ok() && !arr.IsEmpty() && i < arr.Length(); i++) {
+    out.push_back(f.str_value(s, arr.Get(i), std::string(key) + "[" + std::to_string(i) + "]"));
+  }
+  if (null_terminate) out.push_back(nullptr);
+}
+
+void ReadMounts(Fields& f, PlanStorage& s) {
+  Napi::Array mounts = f.array("mounts", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < mounts.Length(); i++) {
+    Fields m = f.element(mounts, "mounts", i);
+    MountSpec ms;
+    memset(&ms, 0, sizeof ms);
+    ms.source = m.str(s, "source", Need::Optional);
+    ms.destination = m.str(s, "destination", Need::Required);
+    ms.fstype = m.str(s, "fstype", Need::Optional);
+    ms.data = m.str(s, "data", Need::Optional);
+    ms.flags = (unsigned long)m.integer("flags", Need::Required, 0, kU32, 0);
+    ms.propagation = (unsigned long)m.integer("propagation", Need::Required, 0, kU32, 0);
+    ms.remount = (unsigned long)m.integer("remount", Need::Required, 0, kU32, 0);
+    ms.bind = m.boolean("bind", Need::Required);
+    ms.source_is_dir = m.boolean("sourceIsDir", Need::Required);
+    m.done();
+    s.mounts.push_back(ms);
+  }
+  s.plan.mounts = s.mounts.data();
+  s.plan.nmounts = (int)s.mounts.size();
+}
+
+void ReadDevices(Fields& f, PlanStorage& s) {
+  Napi::Array devices = f.array("devices", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < devices.Length(); i++) {
+    Fields d = f.element(devices, "devices", i);
+    DeviceSpec ds;
+    ds.path = d.str(s, "path", Need::Required);
+    ds.mode = (mode_t)d.integer("mode", Need::Required, 0, kU32, 0);
+    unsigned major = (unsigned)d.integer("major", Need::Required, 0, 0xfff, 0);
+    unsigned minor = (unsigned)d.integer("minor", Need::Required, 0, 0xfffff, 0);
+    ds.dev = makedev(major, minor);
+    ds.uid = (uid_t)d.integer("uid", Need::Required, 0, kU32, 0);
+    ds.gid = (gid_t)d.integer("gid", Need::Required, 0, kU32, 0);
+    ds.host_path = d.str(s, "hostPath", Need::Optional);
+    d.done();
+    s.devices.push_back(ds);
+  }
+  s.plan.devices = s.devices.data();
+  s.plan.ndevices = (int)s.devices.size();
+}
+
+void ReadSysctlsAndRlimits(Fields& f, PlanStorage& s) {
+  Napi::Array sysctls = f.array("sysctls", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < sysctls.Length(); i++) {
+    Fields sc = f.element(sysctls, "sysctls", i);
+    SysctlSpec spec = {sc.str(s, "path", Need::Required), sc.str(s, "value", Need::Required)};
+    sc.done();
+    s.sysctls.push_back(spec);
+  }
+  s.plan.sysctls = s.sysctls.data();
+  s.plan.nsysctls = (int)s.sysctls.size();
+  Napi::Array rlimits = f.array("rlimits", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < rlimits.Length(); i++) {
+    Fields r = f.element(rlimits, "rlimits", i);
+    RlimitSpec spec;
+    spec.resource = (int)r.integer("resource", Need::Required, 0, 63, 0);
+    spec.soft = (rlim_t)r.u64("soft");
+    spec.hard = (rlim_t)r.u64("hard");
+    spec.name = r.str(s, "name", Need::Required);
+    r.done();
+    s.rlimits.push_back(spec);
+  }
+  s.plan.rlimits = s.rlimits.data();
+  s.plan.nrlimits = (int)s.rlimits.size();
+}
+
+void ReadIdentity(Fields& f, PlanStorage& s) {
+  LaunchPlan& p = s.plan;
+  int64_t oom = f.integer("oomScoreAdj", Need::Optional, -1000, 1000, 1001);
+  p.has_oom_score_adj = oom != 1001;
+  p.oom_score_adj = p.has_oom_score_adj ? (int)oom : 0;
+  p.uid = (uid_t)f.integer("uid", Need::Required, 0, kU32 - 1, 0);
+  p.gid = (gid_t)f.integer("gid", Need::Required, 0, kU32 - 1, 0);
+  Napi::Array gids = f.array("gids", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < gids.Length(); i++) {
+    s.gids.push_back((gid_t)f.integer_value(gids.Get(i), "gids[" + std::to_string(i) + "]", 0, kU32 - 1));
+  }
+  p.gids = s.gids.data();
+  p.ngids = (int)s.gids.size();
+  p.umask = (int)f.integer("umask", Need::Optional, 0, 0777, -1);
+  bool has_caps = false;
+  Fields c = f.child("caps", Need::Optional, &has_caps);
+  p.has_caps = has_caps;
+  if (has_caps) {
+    p.caps = {c.u64("bounding"), c.u64("effective"), c.u64("permitted"), c.u64("inheritable"), c.u64("ambient")};
+    c.done();
+  }
+  p.cap_last_cap = (int)f.integer("capLastCap", Need::Required, 0, 63, 0);
+  p.no_new_privs = f.boolean("noNewPrivs", Need::Required);
+  p.apparmor_profile = f.str(s, "apparmorProfile", Need::Optional);
+  p.selinux_label = f.str(s, "selinuxLabel", Need::Optional);
+}
+
+void ReadHooks(Fields& f, PlanStorage& s, const char* key, std::vector<HookSpec>& out) {
+  Napi::Array arr = f.array(key, Need::Optional);
+  for (uint32_t i = 0; f.ok() && !arr.IsEmpty() && i < arr.Length(); i++) {
+    Fields h = f.element(arr, key, i);
+    s.hook_arrays.emplace_back();
+    FillStrings(s, h, "args", s.hook_arrays.back(), true);
+    const char* const* argv = s.hook_arrays.back().data();
+    s.hook_arrays.emplace_back();
+    FillStrings(s, h, "env", s.hook_arrays.back(), true);
+    const char* path = h.str(s, "path", Need::Required);
+    int timeout = (int)h.integer("timeout", Need::Required, 0, kI32, 0);
+    h.done();
+    out.push_back({path, argv, s.hook_arrays.back().data(), timeout});
+  }
+}
+
+void ReadSeccompAndTerminal(Fields& f, PlanStorage& s) {
+  LaunchPlan& p = s.plan;
+  Napi::Value seccomp = f.get("seccompFilter", Need::Optional);
+  if (!seccomp.IsEmpty()) {
+    if (!seccomp.IsBuffer()) return f.fail("seccompFilter", "is not a Buffer");
+    Napi::Buffer<uint8_t> b = seccomp.As<Napi::Buffer<uint8_t>>();
+    // sock_fprog.len is 16 bits: a longer program must not wrap into a short one.
+    if (b.Length() % 8 != 0 || b.Length() / 8 > 0xffff) return f.fail("seccompFilter", "is not a BPF program of at most 65535 instructions");
+    s.seccomp.assign(b.Data(), b.Data() + b.Length());
+    p.seccomp_filter = s.seccomp.data();
+    p.seccomp_len = (unsigned short)(s.seccomp.size() / 8);  // sizeof(struct sock_filter)
+  }
+  p.seccomp_flags = (unsigned int)f.integer("seccompFlags", Need::Optional, 0, kU32, 0);
+  p.seccomp_listener_sock = (int)f.integer("seccompListenerFd", Need::Optional, 0, kI32, -1);
+  p.terminal = f.boolean("terminal", Need::Optional);
+  p.console_fd = (int)f.integer("consoleFd", Need::Optional, 0, kI32, -1);
+  p.console_rows = (unsigned short)f.integer("consoleRows", Need::Optional, 0, 0xffff, 0);
+  p.console_cols = (unsigned short)f.integer("consoleCols", Need::Optional, 0, 0xffff, 0);
+}
+
+void ReadJoins(Fields& f, PlanStorage& s) {
+  Napi::Array joins = f.array("joins", Need::Required);
+  for (uint32_t i = 0; f.ok() && i < joins.Length(); i++) {
+    Fields j = f.element(joins, "joins", i);
+    int type = (int)j.integer("type", Need::Required, 0, kI32, 0);
+    const char* path = j.str(s, "path", Need::Required);
+    j.done();
+    if (path) s.joins.emplace_back(type, path);
+  }
+}
+
+}  // namespace
+
+bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
+  LaunchPlan& p = s.plan;
+  memset(&p, 0, sizeof p);
+  error->clear();
+  Fields f(o, "plan", error);
+  p.exec_mode = f.boolean("execMode", Need::Required);
+  p.clone_flags = (unsigned long)f.integer("cloneFlags", Need::Required, 0, kU32, 0);
+  // A cgroup namespace is rooted where its creator stands: create it only once the init is in
+  // the container's cgroups (on v1 the parent moves it there after clone).
+  p.unshare_cgroupns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
+  p.clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+  ReadJoins(f, s);
+  p.new_mount_ns = f.boolean("newMountNs", Need::Required);
+  p.rootfs = f.str(s, "rootfs", Need::Required);
+  p.rootfs_readonly = f.boolean("rootfsReadonly", Need::Required);
+  p.rootfs_propagation = (unsigned long)f.integer("rootfsPropagation", Need::Required, 0, kU32, 0);
+  p.no_pivot = f.boolean("noPivot", Need::Required);
+  ReadMounts(f, s);
+  p.setup_dev = f.boolean("setupDev", Need::Required);
+  ReadDevices(f, s);
+  FillStrings(s, f, "maskedPaths", s.masked, false);
+  p.masked_paths = s.masked.data();
+  p.nmasked = (int)s.masked.size();
+  FillStrings(s, f, "readonlyPaths", s.readonly, false);
+  p.readonly_paths = s.readonly.data();
+  p.nreadonly = (int)s.readonly.size();
+  ReadSysctlsAndRlimits(f, s);
+  p.in_userns = f.boolean("inUserns", Need::Required);
+  p.hostname = f.str(s, "hostname", Need::Optional);
+  p.domainname = f.str(s, "domainname", Need::Optional);
+  p.keyring_name = f.str(s, "keyringName", Need::Optional);
+  ReadIdentity(f, s);
+  p.cwd = f.str(s, "cwd", Need::Required);
+  FillStrings(s, f, "args", s.argv, true);
+  p.argv = s.argv.data();
+  FillStrings(s, f, "env", s.envp, true);
+  p.envp = s.envp.data();
+  p.path_env = f.str(s, "pathEnv", Need::Optional);
+  p.preserve_fds = (int)f.integer("preserveFds", Need::Required, 0, 1 << 20, 0);
+  ReadHooks(f, s, "createContainerHooks", s.create_hooks);
+  ReadHooks(f, s, "startContainerHooks", s.start_hooks);
+  p.create_container_hooks = s.create_hooks.data();
+  p.ncreate_container_hooks = (int)s.create_hooks.size();
+  p.start_container_hooks = s.start_hooks.data();
+  p.nstart_container_hooks = (int)s.start_hooks.size();
+  ReadSeccompAndTerminal(f, s);
+  // The state dir's file names come from the TypeScript store, the one place that names them.
+  const char* state_dir = f.str(s, "stateDir", Need::Required);
+  s.state_dir = state_dir ? state_dir : "";
+  p.fifo_name = f.str(s, "fifoName", Need::Required);
+  p.hook_state_name = f.str(s, "hookStateName", Need::Required);
+  p.seccomp_state_name = f.str(s, "seccompStateName", Need::Required);
+  s.cgroup_fd = (int)f.integer("cgroupFd", Need::Optional, 0, kI32, -1);
+  f.done();
+  return f.ok();
+}
+
+}  // namespace skiff
