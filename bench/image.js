@@ -5,7 +5,7 @@
 // Prints medians and ratios (other tool's time / skiff's: above 1 means skiff is faster).
 // Both skiff pull modes are measured: --no-unpack (the same work as skopeo) and with unpacking
 // (the same work as skopeo copy followed by umoci unpack).
-// Needs root, the build (`npx tsc -p tsconfig.json`) and `test/setup/install-packages.sh test`. Usage:
+// Needs root, the build (`npm run build:ts`) and `test/setup/install-packages.sh test`. Usage:
 //   node bench/image.js [--runs N] [--files N]
 'use strict';
 const fs = require('fs');
