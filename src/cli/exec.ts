@@ -6,7 +6,7 @@ import { execProcess } from '../container/exec';
 import { loadContainer } from '../container/ops';
 import { checkProcess } from '../oci/validate';
 import type { Process } from '../oci/spec';
-import { supervise } from './run';
+import { supervise } from '../container/supervise';
 import type { Invocation } from './main';
 
 function processFromFlags(inv: Invocation, base: Process): Process {

@@ -17,10 +17,11 @@ import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hook
 import type { CreateOptions } from '../launch/plan';
 import { spawn } from '../launch/spawn';
 import type { SyncChannel } from '../launch/spawn';
-import { killAndReap, pidStartTime } from './proc';
+import { killAndReap, pidStartTime } from '../launch/proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
+import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 
 export interface CreateRequest extends CreateOptions {
@@ -33,12 +34,9 @@ export interface CreateRequest extends CreateOptions {
   relayTerminal?: boolean;
 }
 
+// Atomic and without a newline: clients read it the moment create returns.
 export function writePidFile(file: string, pid: number): void {
-  // Atomic and without a newline: clients read it the moment create returns.
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-  fs.writeFileSync(tmp, String(pid));
-  fs.renameSync(tmp, abs);
+  writeFileAtomic(file, String(pid));
 }
 
 function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: IdMapping[] | undefined): void {

@@ -9,7 +9,7 @@ import { writePidFile } from './create';
 import { withContainer } from './ops';
 import type { Loaded } from './ops';
 import { assertAllowed } from './status';
-import { killAndReap } from './proc';
+import { killAndReap } from '../launch/proc';
 import { crashPoint } from './crash';
 import { native } from '../native';
 import type { Store } from './store';

@@ -10,7 +10,7 @@ import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
 import { hookState, runHooks, writeHookState } from '../launch/hooks';
 import { logWarn } from '../log';
-import { isAlive } from './proc';
+import { isAlive } from '../launch/proc';
 import { crashPoint } from './crash';
 
 export interface Loaded {

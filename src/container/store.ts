@@ -6,9 +6,10 @@ import { SkiffError, notExist } from '../errors';
 import { LOCK_EX, native } from '../native';
 import type { Spec } from '../oci/spec';
 import type { CgroupRecord } from '../cgroups/manager';
-import { isAlive } from './proc';
+import { isAlive } from '../launch/proc';
 import type { Status } from './status';
 import { crashPoint } from './crash';
+import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 
 export const DEFAULT_ROOT = '/run/skiff';
@@ -116,10 +117,7 @@ export class Store {
   }
 
   save(state: ContainerState, id = state.id): void {
-    const dir = this.dir(id);
-    const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}`);
-    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-    fs.renameSync(tmp, path.join(dir, STATE_FILE));
+    writeFileAtomic(path.join(this.dir(id), STATE_FILE), JSON.stringify(state), { mode: 0o600 });
   }
 
   // state.json goes last: a remove cut short (kill -9) leaves a record `list` still shows.

@@ -2,11 +2,11 @@
 // the state JSON on stdin, the hook's args and env, its timeout. createContainer and
 // startContainer run inside the container's namespaces, from the init (native/launch.cc);
 // they read the same state from a file the runtime writes for them.
-import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { Hook, Spec } from '../oci/spec';
 import { STATE_DIR_FILES } from './statedir';
+import { writeFileAtomic } from '../atomic';
 
 
 export interface HookState {
@@ -20,9 +20,7 @@ export interface HookState {
 
 export function writeHookState(stateDir: string, state: HookState): string {
   const json = JSON.stringify(state);
-  const file = path.join(stateDir, STATE_DIR_FILES.hookState);
-  fs.writeFileSync(`${file}.tmp`, json, { mode: 0o644 });
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(path.join(stateDir, STATE_DIR_FILES.hookState), json, { mode: 0o644 });
   return json;
 }
 

@@ -4,7 +4,7 @@
 import { SkiffError } from '../errors';
 import { native, Sync } from '../native';
 import type { NativePlan, SyncMessage } from '../native';
-import { killAndReap } from '../container/proc';
+import { killAndReap } from './proc';
 
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
 export function describeChildError(m: SyncMessage): string {
