@@ -1,0 +1,63 @@
+#!/bin/bash
+# Runs the README's two commands on a fresh Debian 12 root, from a clean clone: the only proof
+# that the install steps are complete (packages installed by hand on this machine hide gaps).
+#
+#   test/setup/fresh-root.sh [quickstart|ci|both] [DIR]
+#
+# The root is made once with Debian's mmdebstrap (build tools and git, as a new machine has)
+# and kept pristine in DIR (default /var/tmp/skiff-fresh); each run copies it, puts this
+# machine's Node and CA certificates in (a new machine of this kind has both), clones HEAD
+# into it and runs the command(s) in a mount namespace of its own where / is a mount point,
+# with /proc, /sys (cgroups), /dev, /run and /tmp as a booted machine has them.
+set -euo pipefail
+what=${1:-both}
+base=${2:-/var/tmp/skiff-fresh}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ -z "${FRESH_ROOT_NS:-}" ]; then
+  command -v mmdebstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq mmdebstrap >/dev/null; }
+  if [ ! -f "$base/pristine/.complete" ]; then
+    rm -rf "$base/pristine"
+    mkdir -p "$base"
+    mmdebstrap --variant=apt --include=build-essential,python3,git,ca-certificates bookworm "$base/pristine" >&2
+    touch "$base/pristine/.complete"
+  fi
+  root=$base/run-$$
+  rm -rf "$root"
+  cp -a "$base/pristine" "$root"
+  # This machine's Node (with npm and its headers) and CA certificates.
+  cp "$(command -v node)" "$root/usr/bin/node"
+  mkdir -p "$root/usr/lib/node_modules" "$root/usr/include"
+  cp -a "$(dirname "$(readlink -f "$(command -v npm)")")/../../npm" "$root/usr/lib/node_modules/"
+  [ -d /usr/include/node ] && cp -a /usr/include/node "$root/usr/include/"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/bin/npx"
+  [ -f "$HOME/.npmrc" ] && cp "$HOME/.npmrc" "$root/root/.npmrc"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+  chroot "$root" update-ca-certificates >/dev/null 2>&1 || true
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  git clone -q "$repo" "$root/root/skiff"
+  echo "fresh-root: $root" >&2
+  FRESH_ROOT_NS=1 exec unshare -m --propagation private "$0" "$what" "$root"
+fi
+
+root=$base
+mount --bind "$root" "$root"
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
+mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
+mount -t tmpfs tmpfs "$root/run"
+mount -t tmpfs tmpfs "$root/tmp"
+inside() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    TERM=dumb CI=true ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} bash -c "cd /root/skiff && $1"
+}
+status=0
+case $what in
+  quickstart) inside 'bash test/quickstart.sh' || status=$? ;;
+  ci) inside 'bash .ci/run' || status=$? ;;
+  both) inside 'bash test/quickstart.sh' || status=$?; inside 'bash .ci/run' || status=$? ;;
+  *) echo "usage: fresh-root.sh [quickstart|ci|both] [DIR]" >&2; exit 2 ;;
+esac
+echo "fresh-root: $what exited $status" >&2
+exit $status
