@@ -8,7 +8,8 @@
 # and kept pristine in DIR (default /var/tmp/skiff-fresh); each run copies it, puts this
 # machine's Node and CA certificates in (a new machine of this kind has both), clones HEAD
 # into it and runs the command(s) in a mount namespace of its own where / is a mount point,
-# with /proc, /sys (cgroups), /dev, /run and /tmp as a booted machine has them.
+# with /proc, /sys (cgroups), /dev, /run and /tmp as a booted machine has them. FRESH_KEEP=1
+# keeps the copy for a look afterwards.
 set -euo pipefail
 what=${1:-both}
 base=${2:-/var/tmp/skiff-fresh}
@@ -38,7 +39,11 @@ if [ -z "${FRESH_ROOT_NS:-}" ]; then
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   git clone -q "$repo" "$root/root/skiff"
   echo "fresh-root: $root" >&2
-  FRESH_ROOT_NS=1 exec unshare -m --propagation private "$0" "$what" "$root"
+  status=0
+  FRESH_ROOT_NS=1 unshare -m --propagation private "$0" "$what" "$root" || status=$?
+  # The mounts went with the namespace; the copy goes too unless asked to keep it.
+  [ -n "${FRESH_KEEP:-}" ] || rm -rf "$root"
+  exit $status
 fi
 
 root=$base
