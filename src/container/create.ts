@@ -8,8 +8,7 @@ import type { SyncMessage } from '../native';
 import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
-import { CgroupManager, planCgroup } from '../cgroups/manager';
-import { applyResources } from '../cgroups/resources';
+import { cgroupsFor, planCgroup } from '../cgroups/manager';
 import { buildPlan, hostIdFor } from '../launch/plan';
 import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hooks';
 import type { CreateOptions } from '../launch/plan';
@@ -80,7 +79,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   }
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
   const { dir: stateDir, unlock } = store.claim(req.id);
-  const cgroups = new CgroupManager(cgroupRecord);
+  const cgroups = cgroupsFor(cgroupRecord);
   const state: ContainerState = {
     ociVersion: SPEC_VERSION, id: req.id, pid: 0, bundle, rootfs, created: new Date().toISOString(),
     annotations: spec.annotations, initStartTime: '', started: false, cgroup: cgroupRecord, config: spec,
@@ -98,19 +97,19 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     // here on, `list` shows and `delete` removes.
     store.save(state);
     crashPoint('create', 'recorded');
-    const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
+    const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroups, req);
     const console = attachConsole(plan, spec.process!, req.consoleSocket);
     relayEnd = console.relayEnd;
     passedFds = console.fds;
     cgroups.create();
-    applyResources(cgroups, spec.linux?.resources);
+    cgroups.applyResources(spec.linux?.resources);
     crashPoint('create', 'cgroups');
     const fifo = store.fifoPath(req.id);
     native().mkfifo(fifo, 0o622);
     if (plan.inUserns) {
       fs.chownSync(fifo, hostIdFor(spec.linux?.uidMappings, 0), hostIdFor(spec.linux?.gidMappings, 0));
     }
-    cgroupFd = cgroups.openUnifiedFd();
+    cgroupFd = cgroups.cloneIntoFd();
     plan.cgroupFd = cgroupFd;
     const listenerPath = spec.linux?.seccomp?.listenerPath as string | undefined;
     if (listenerPath) {

@@ -55,7 +55,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     stateDir: '', seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
   const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
-  const cgroupFd = c.cgroups.openUnifiedFd();
+  const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
   let pid = 0;
   let syncFd = -1;
