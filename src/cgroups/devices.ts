@@ -1,5 +1,6 @@
 // Device cgroup rules: the config's list plus the devices every container gets (runc's
-// AllowedDevices), as the v1 devices.allow / devices.deny lines.
+// AllowedDevices). v1 writes them as devices.allow / devices.deny lines, v2 compiles them
+// into a BPF program.
 import type { DeviceRule } from '../oci/spec';
 
 export const DEFAULT_ALLOWED: DeviceRule[] = [
@@ -15,13 +16,6 @@ export const DEFAULT_ALLOWED: DeviceRule[] = [
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
 ];
-
-export function ruleLine(r: DeviceRule): string {
-  const n = (v: number | null | undefined) => (v === undefined || v === null || v < 0 ? '*' : String(v));
-  const type = r.type ?? 'a';
-  if (type === 'a') return 'a';
-  return `${type} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`;
-}
 
 export function effectiveRules(configured: DeviceRule[] | undefined): DeviceRule[] {
   return [...(configured ?? []), ...DEFAULT_ALLOWED];

@@ -38,14 +38,21 @@ export function detectLayout(mountinfo = '/proc/self/mountinfo'): Layout {
   return layout;
 }
 
-// /proc/self/cgroup as hierarchy name -> path ("" for the unified hierarchy).
-export function ownCgroups(file = '/proc/self/cgroup'): Map<string, string> {
-  const own = new Map<string, string>();
+// Where a process stands in each hierarchy (/proc/PID/cgroup).
+export interface OwnCgroups {
+  // v1 hierarchy name -> path
+  v1: Map<string, string>;
+  // the path in the cgroup2 hierarchy (the "0::" line)
+  unified?: string;
+}
+
+export function ownCgroups(file = '/proc/self/cgroup'): OwnCgroups {
+  const own: OwnCgroups = { v1: new Map() };
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
     if (!m) continue;
-    if (m[1] === '') own.set('', m[2]);
-    else for (const name of m[1].split(',')) own.set(name, m[2]);
+    if (m[1] === '') own.unified = m[2];
+    else for (const name of m[1].split(',')) own.v1.set(name, m[2]);
   }
   return own;
 }

@@ -1,228 +1,115 @@
-// One interface over the cgroup hierarchies: make the container's cgroup, place the init,
-// apply resources, freeze, list and remove. What is stored in state.json is the record.
-import * as fs from 'fs';
-import * as path from 'path';
-import type { DeviceRule } from '../oci/spec';
-import { cgroupDirs } from './paths';
+// The one interface the rest of Skiff has to cgroups, in the manner of crun's cgroup manager
+// table and youki's libcgroups: a driver per hierarchy kind (v1 with its hybrid cgroup2
+// companion, v2; systemd later) behind `Cgroups`, picked from the record kept in state.json.
+// Nothing outside src/cgroups knows which driver it holds.
+import type { DeviceRule, Resources } from '../oci/spec';
+import type { ApplyOptions } from './writer';
 import { detectLayout, ownCgroups } from './layout';
-import { effectiveRules, ruleLine } from './devices';
+import { cgroupRecord } from './paths';
 
-export interface CgroupRecord {
-  kind: 'v1' | 'v2';
-  // hierarchy name -> directory ("" is the cgroup2 one)
+// What state.json keeps: enough to find the container's cgroups again from any command.
+export type CgroupRecord = V1Record | V2Record;
+
+export interface V1Record {
+  kind: 'v1';
+  // hierarchy name (controller or "name=systemd") -> directory
   dirs: Record<string, string>;
+  // hybrid hosts: the container's directory in the cgroup2 tree beside the v1 hierarchies
+  unified?: string;
 }
 
-export function planCgroup(cgroupsPath: string | undefined, id: string): CgroupRecord {
-  const layout = detectLayout();
-  return { kind: layout.kind, dirs: cgroupDirs(layout, ownCgroups(), cgroupsPath, id) };
+export interface V2Record {
+  kind: 'v2';
+  // absent only where the host has no cgroup2 mount at all
+  unified?: string;
 }
 
-function uniqueDirs(rec: CgroupRecord): string[] {
-  return [...new Set(Object.values(rec.dirs))];
+export interface OomWatch {
+  close(): void;
 }
 
-// A new v1 cpuset starts with no cpus and no mems, and refuses tasks (ENOSPC) until they are
-// set: take the parent's, as runc does.
-function inheritCpuset(dir: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    const file = path.join(dir, f);
-    if (fs.readFileSync(file, 'utf8').trim() === '') fs.writeFileSync(file, fs.readFileSync(path.join(path.dirname(dir), f)));
-  }
-}
+// How the config's "cgroup" mount shows the container its cgroups; launch/mounts.ts turns it
+// into mount entries.
+export type CgroupView =
+  // a cgroup2 mount of its own, rooted at the container's cgroup by its cgroup namespace
+  | { type: 'cgroup2' }
+  // the container's cgroup2 directory, bound
+  | { type: 'bind'; dir?: string }
+  // a tmpfs holding a read-only bind of the container's directory in each hierarchy, at the
+  // hierarchy's names ("cpu,cpuacct", "systemd")
+  | { type: 'hierarchies'; dirs: { dir: string; name: string }[] };
 
-// v2: a controller's files appear in a cgroup only when every ancestor lists it in
-// cgroup.subtree_control. Like runc (fs2.CreateCgroupPath), enable every controller the root
-// offers in each ancestor of the container's cgroup, one at a time, ignoring refusals (a
-// cgroup with processes of its own cannot delegate domain controllers): a resource whose
-// controller stays off fails later with a message naming the field.
-function enableIn(cur: string): void {
-  let available: string[];
-  let enabled: Set<string>;
-  try {
-    available = fs.readFileSync(path.join(cur, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
-    enabled = new Set(fs.readFileSync(path.join(cur, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/));
-  } catch {
-    return;
-  }
-  for (const c of available) {
-    if (enabled.has(c)) continue;
-    try {
-      fs.writeFileSync(path.join(cur, 'cgroup.subtree_control'), `+${c}`);
-    } catch {
-      // refused (internal processes, or not delegated): see above
-    }
-  }
-}
-
-// Enables controllers in the existing ancestors of dir (the root included).
-export function enableControllers(dir: string): void {
-  const root = detectLayout().unified;
-  if (!root || !(dir + '/').startsWith(root + '/')) return;
-  const rel = path.relative(root, dir).split(path.sep).filter(Boolean);
-  let cur = root;
-  for (let i = 0; i < rel.length && fs.existsSync(cur); i++) {
-    enableIn(cur);
-    cur = path.join(cur, rel[i]);
-  }
-}
-
-export class CgroupManager {
-  private made: string[] = [];
-
-  constructor(readonly record: CgroupRecord) {}
-
-  // Creates every directory that is missing and remembers which, so a failed create removes
-  // exactly what it made.
-  create(): void {
-    for (const dir of uniqueDirs(this.record)) {
-      const missing: string[] = [];
-      for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-      const unified = this.record.kind === 'v2' && dir === this.record.dirs[''];
-      if (unified) enableControllers(dir);
-      for (const d of missing) {
-        fs.mkdirSync(d);
-        this.made.push(d);
-        if (unified && d !== dir) enableIn(d);
-        if (dir === this.record.dirs['cpuset']) inheritCpuset(d);
-      }
-    }
-  }
-
-  // Undoes create() after a failed create.
-  undo(): void {
-    for (const d of this.made.reverse()) {
-      try {
-        fs.rmdirSync(d);
-      } catch {
-        // someone else put something there: leave it
-      }
-    }
-    this.made = [];
-  }
-
-  // v2: a directory fd for clone3(CLONE_INTO_CGROUP), so the init never runs outside it.
-  openUnifiedFd(): number | undefined {
-    if (this.record.kind !== 'v2') return undefined;
-    const dir = this.record.dirs[''];
-    return dir ? fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : undefined;
-  }
-
-  // v1 (and hybrid): the parent writes the init's pid before letting it run.
-  join(pid: number): void {
-    if (this.record.kind === 'v2') return;
-    for (const dir of uniqueDirs(this.record)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-  }
-
-  applyDevices(rules: DeviceRule[] | undefined): void {
-    if (this.record.kind !== 'v1') return;
-    const dir = this.record.dirs['devices'];
-    if (!dir) return;
-    for (const r of effectiveRules(rules)) {
-      fs.writeFileSync(path.join(dir, r.allow ? 'devices.allow' : 'devices.deny'), ruleLine(r));
-    }
-  }
-
-  private freezerFile(): [string, string, string] | undefined {
-    if (this.record.kind === 'v1') {
-      const dir = this.record.dirs['freezer'];
-      return dir ? [path.join(dir, 'freezer.state'), 'FROZEN', 'THAWED'] : undefined;
-    }
-    const dir = this.record.dirs[''];
-    return dir ? [path.join(dir, 'cgroup.freeze'), '1', '0'] : undefined;
-  }
-
-  // Freezes every task and returns once the kernel says they all are (v1 passes through
-  // FREEZING while tasks leave the kernel).
-  freeze(): void {
-    const f = this.freezerFile();
-    if (!f) throw new Error('no freezer cgroup for this container');
-    fs.writeFileSync(f[0], f[1]);
-    const wait = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; i < 1000 && !this.isFrozen(); i++) {
-      if (this.record.kind === 'v1') fs.writeFileSync(f[0], f[1]);
-      Atomics.wait(wait, 0, 0, 1);
-    }
-    if (!this.isFrozen()) throw new Error('the freezer did not freeze every task');
-  }
-
+export interface Cgroups {
+  readonly record: CgroupRecord;
+  // Makes the container's cgroups, remembering what it made so undo() removes exactly that.
+  create(): void;
+  undo(): void;
+  // A directory fd for clone3(CLONE_INTO_CGROUP), so the init never runs outside its cgroup;
+  // undefined where the driver places it with join() instead. The caller closes it.
+  cloneIntoFd(): number | undefined;
+  // Places a process that clone did not place (v1: the parent writes it before it runs).
+  join(pid: number): void;
+  // linux.resources, devices included, in runc's order; every error names the field.
+  applyResources(r: Resources | undefined, opts?: ApplyOptions): void;
+  // `update`: only what `r` names, device rules left alone, messages start with "update".
+  update(r: Resources): void;
+  // The device rules (the config's, then runc's defaults).
+  setDevices(rules: DeviceRule[] | undefined): void;
+  // Returns once the kernel reports every task frozen.
+  freeze(): void;
   // A freezer already gone (a create cut short, a delete resumed) has nothing to thaw.
-  thaw(): void {
-    const f = this.freezerFile();
-    if (!f) return;
-    try {
-      fs.writeFileSync(f[0], f[2]);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-
-  isFrozen(): boolean {
-    try {
-      if (this.record.kind === 'v1') {
-        const dir = this.record.dirs['freezer'];
-        return !!dir && fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-      }
-      const dir = this.record.dirs[''];
-      return /^frozen 1$/m.test(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'));
-    } catch {
-      return false;
-    }
-  }
-
-  // Whether the kernel OOM-killed something in the container's memory cgroup: lets a failed
-  // create say "container init was OOM-killed (memory limit too low?)" as runc does.
-  oomKilled(): boolean {
-    try {
-      const v1 = this.record.kind === 'v1';
-      const dir = v1 ? this.record.dirs['memory'] : this.record.dirs[''];
-      if (!dir) return false;
-      const text = fs.readFileSync(path.join(dir, v1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
-      return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
-    } catch {
-      return false;
-    }
-  }
-
+  thaw(): void;
+  isFrozen(): boolean;
   // Every pid in the container's cgroup and below it.
-  pids(): number[] {
-    const dir = this.record.kind === 'v1'
-      ? this.record.dirs['pids'] ?? this.record.dirs['freezer'] ?? this.record.dirs['memory'] ?? Object.values(this.record.dirs)[0]
-      : this.record.dirs[''];
-    const out: number[] = [];
-    const walk = (d: string) => {
-      let text = '';
-      try {
-        text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
-      } catch {
-        return;
-      }
-      for (const l of text.split('\n')) if (l) out.push(Number(l));
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    if (dir) walk(dir);
-    return out;
-  }
+  pids(): number[];
+  // runc's types.Stats (events --stats).
+  stats(): Record<string, unknown>;
+  // Calls onOom for each OOM kill in the container's cgroup, onGone once the cgroup is gone.
+  watchOom(onOom: () => void, onGone: () => void): OomWatch;
+  // Whether the kernel OOM-killed something in the container: lets a failed create say
+  // "container init was OOM-killed (memory limit too low?)" as runc does.
+  oomKilled(): boolean;
+  mountView(newCgroupNs: boolean): CgroupView;
+  // Removes the container's cgroups, children first; returns the directories still busy.
+  destroy(): string[];
+}
 
-  // Removes the container's cgroups, children first. Returns the directories it could not
-  // remove (still busy).
-  destroy(): string[] {
-    const left: string[] = [];
-    const rm = (d: string) => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(d, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) if (e.isDirectory()) rm(path.join(d, e.name));
-      try {
-        fs.rmdirSync(d);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') left.push(d);
-      }
-    };
-    for (const dir of uniqueDirs(this.record)) rm(dir);
-    return left;
-  }
+// Where a new container's cgroups go on this host (runc's cgroupsPath rules).
+export function planCgroup(cgroupsPath: string | undefined, id: string): CgroupRecord {
+  return cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
+}
+
+// The drivers, by the record's kind. Each is loaded only when asked for, so a command pays
+// for the one it uses.
+type Drivers = { [K in CgroupRecord['kind']]: (r: Extract<CgroupRecord, { kind: K }>) => Cgroups };
+const DRIVERS: Drivers = {
+  v1: (r) => new (require('./v1/cgroups') as typeof import('./v1/cgroups')).V1Cgroups(r),
+  v2: (r) => new (require('./v2/cgroups') as typeof import('./v2/cgroups')).V2Cgroups(r),
+};
+
+// The driver for a record. A state without one (it has no cgroups) gets an empty v2 record:
+// nothing to freeze, list or remove.
+export function cgroupsFor(rec: CgroupRecord | undefined): Cgroups {
+  const r: CgroupRecord = rec ?? { kind: 'v2' };
+  return (DRIVERS[r.kind] as (r: CgroupRecord) => Cgroups)(r);
+}
+
+const isStrings = (o: unknown): o is Record<string, string> =>
+  typeof o === 'object' && o !== null && !Array.isArray(o) && Object.values(o).every((v) => typeof v === 'string');
+
+// The record as state.json holds it. Records written before the drivers kept the cgroup2
+// directory under the key "" of `dirs` ({kind, dirs: {'': dir, ...}}): they are converted,
+// so a container made before an upgrade can still be deleted. Throws on anything else.
+export function parseCgroupRecord(v: unknown): CgroupRecord {
+  const bad = () => new Error('not a cgroup record');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad();
+  const o = v as Record<string, unknown>;
+  if (o.dirs !== undefined && !isStrings(o.dirs)) throw bad();
+  if (o.unified !== undefined && typeof o.unified !== 'string') throw bad();
+  const { '': oldUnified, ...dirs } = (o.dirs ?? {}) as Record<string, string>;
+  const unified = (o.unified as string | undefined) ?? oldUnified;
+  const tail = unified !== undefined ? { unified } : {};
+  if (o.kind === 'v1' && o.dirs !== undefined) return { kind: 'v1', dirs, ...tail };
+  if (o.kind === 'v2') return { kind: 'v2', ...tail };
+  throw bad();
 }

@@ -4,8 +4,8 @@
 import { SkiffError } from '../errors';
 import { loadContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { containerStats, toJson } from '../cgroups/stats';
-import { watchOom } from '../cgroups/oom';
+import { toJson } from '../cgroups/stats';
+import type { OomWatch } from '../cgroups/manager';
 import type { Invocation } from './main';
 import { out } from './output';
 
@@ -31,10 +31,9 @@ export default async function events(inv: Invocation): Promise<void> {
   const c = loadContainer(inv.store, id);
   if (c.status === 'stopped') throw new SkiffError(`container with id ${id} is not running`);
   assertAllowed('events', c.status, id);
-  const rec = c.state.cgroup!;
   const emit = (e: object) => out(toJson(e) + '\n');
   if (inv.flags.stats) {
-    emit({ type: 'stats', id, data: containerStats(rec) });
+    emit({ type: 'stats', id, data: c.cgroups.stats() });
     return;
   }
   await new Promise<void>((resolve) => {
@@ -56,11 +55,11 @@ export default async function events(inv: Invocation): Promise<void> {
     const timer = setInterval(() => {
       // A last OOM report may still be on its way from the kernel: give it a moment.
       if (!alive()) return void setTimeout(finish, 200);
-      emit({ type: 'stats', id, data: containerStats(rec) });
+      emit({ type: 'stats', id, data: c.cgroups.stats() });
     }, interval);
-    let watch: ReturnType<typeof watchOom> | undefined;
+    let watch: OomWatch | undefined;
     try {
-      watch = watchOom(rec, () => emit({ type: 'oom', id }), () => {
+      watch = c.cgroups.watchOom(() => emit({ type: 'oom', id }), () => {
         // The cgroup is gone: the container was deleted.
         finish();
       });

@@ -6,7 +6,7 @@ import { SkiffError } from '../errors';
 import { logWarn } from '../log';
 import { withContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { applyResources, checkResources } from '../cgroups/resources';
+import { checkResources } from '../cgroups/resources';
 import type { Resources } from '../oci/spec';
 import type { Invocation } from './main';
 
@@ -128,7 +128,7 @@ export default function update(inv: Invocation): void {
     const linux = (c.state.config.linux = c.state.config.linux ?? {});
     // runc 1.1 writes only what the update names (an unnamed value is 0, "leave alone"), so
     // the update alone goes to the cgroups; the record gets the merge, so it stays the truth.
-    applyResources(c.cgroups, mergeResources(undefined, upd), { file: 'update', base: '', skipDevices: true });
+    c.cgroups.update(mergeResources(undefined, upd));
     linux.resources = mergeResources(linux.resources, upd);
     inv.store.save(c.state, id);
   });

@@ -9,9 +9,8 @@ import type { NativePlan } from '../native';
 import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
-import { CgroupManager, planCgroup } from '../cgroups/manager';
-import type { CgroupRecord } from '../cgroups/manager';
-import { applyResources } from '../cgroups/resources';
+import { cgroupsFor, planCgroup } from '../cgroups/manager';
+import type { CgroupRecord, Cgroups } from '../cgroups/manager';
 import { buildPlan, hostIdFor } from '../launch/plan';
 import { hookState, nativeHooks, runHooks, writeHookState } from '../launch/hooks';
 import type { CreateOptions } from '../launch/plan';
@@ -79,7 +78,7 @@ interface Making {
   spec: Spec;
   stateDir: string;
   state: ContainerState;
-  cgroups: CgroupManager;
+  cgroups: Cgroups;
   // fds opened for the init (console, seccomp agent, cgroup dir), closed once it has them
   fds: Set<number>;
   relayEnd?: number;
@@ -106,14 +105,14 @@ function prepareHost(store: Store, m: Making, plan: NativePlan): void {
   m.relayEnd = console.relayEnd;
   console.fds.forEach((fd) => m.fds.add(fd));
   m.cgroups.create();
-  applyResources(m.cgroups, m.spec.linux?.resources);
+  m.cgroups.applyResources(m.spec.linux?.resources);
   crashPoint('create', 'cgroups');
   const fifo = store.fifoPath(m.req.id);
   native().mkfifo(fifo, 0o622);
   if (plan.inUserns) {
     fs.chownSync(fifo, hostIdFor(m.spec.linux?.uidMappings, 0), hostIdFor(m.spec.linux?.gidMappings, 0));
   }
-  plan.cgroupFd = m.cgroups.openUnifiedFd();
+  plan.cgroupFd = m.cgroups.cloneIntoFd();
   if (plan.cgroupFd !== undefined) m.fds.add(plan.cgroupFd);
   const listenerPath = m.spec.linux?.seccomp?.listenerPath as string | undefined;
   if (listenerPath) {
@@ -176,7 +175,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const { dir: stateDir, unlock } = store.claim(req.id);
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
-    cgroups: new CgroupManager(cgroupRecord), fds: new Set(),
+    cgroups: cgroupsFor(cgroupRecord), fds: new Set(),
   };
   let pid = 0;
   try {
@@ -185,7 +184,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     // here on, `list` shows and `delete` removes.
     store.save(m.state);
     crashPoint('create', 'recorded');
-    const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, cgroupRecord, req);
+    const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, m.cgroups, req);
     prepareHost(store, m, plan);
     const spawned = spawn(plan, {
       placed: (pid) => placeInit(m, plan, pid),

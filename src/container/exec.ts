@@ -37,7 +37,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
   const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
-  const cgroupFd = c.cgroups.openUnifiedFd();
+  const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
   let pid = 0;
   let channel: ReturnType<typeof spawn>['channel'] | undefined;

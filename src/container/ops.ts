@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import { SkiffError, notExist } from '../errors';
 import { native } from '../native';
-import { CgroupManager } from '../cgroups/manager';
+import { cgroupsFor } from '../cgroups/manager';
+import type { Cgroups } from '../cgroups/manager';
 import { assertAllowed, Status } from './status';
 import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
@@ -18,13 +19,13 @@ export interface Loaded {
   id: string;
   state: ContainerState;
   status: Status;
-  cgroups: CgroupManager;
+  cgroups: Cgroups;
 }
 
 // Reads a container without its lock: for what only looks (state, list, ps, events).
 export function loadContainer(store: Store, id: string): Loaded {
   const state = store.load(id);
-  const cgroups = new CgroupManager(state.cgroup ?? { kind: 'v2', dirs: {} });
+  const cgroups = cgroupsFor(state.cgroup);
   return { id, state, cgroups, status: statusOf(store, id, state, () => cgroups.isFrozen()) };
 }
 

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { SkiffError, notExist } from '../errors';
 import { LOCK_EX, native } from '../native';
 import type { Spec } from '../oci/spec';
+import { parseCgroupRecord } from '../cgroups/manager';
 import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from '../launch/proc';
 import type { Status } from './status';
@@ -65,8 +66,13 @@ function checkShape(id: string, v: unknown): ContainerState {
   if (!Number.isSafeInteger(s.pid) || (s.pid as number) < 0) throw bad('"pid" is not a process id');
   if (typeof s.started !== 'boolean') throw bad('"started" is not a boolean');
   if (typeof s.config !== 'object' || s.config === null || Array.isArray(s.config)) throw bad('"config" is not an object');
-  const cg = s.cgroup as Record<string, unknown> | undefined;
-  if (cg !== undefined && (typeof cg !== 'object' || cg === null || typeof cg.dirs !== 'object' || cg.dirs === null)) throw bad('"cgroup" is not a cgroup record');
+  if (s.cgroup !== undefined) {
+    try {
+      s.cgroup = parseCgroupRecord(s.cgroup);
+    } catch {
+      throw bad('"cgroup" is not a cgroup record');
+    }
+  }
   const cr = s.creating as Record<string, unknown> | undefined;
   if (cr !== undefined && (typeof cr !== 'object' || cr === null || !Number.isSafeInteger(cr.pid) || typeof cr.startTime !== 'string')) throw bad('"creating" is not a process');
   return v as ContainerState;

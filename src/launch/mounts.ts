@@ -1,12 +1,12 @@
 // OCI mount entries -> the native mount list: option words to MS_* flags, propagation and
-// filesystem data, bind sources resolved against the bundle, the cgroup mount expanded for
-// this host's hierarchy.
+// filesystem data, bind sources resolved against the bundle, the cgroup mount expanded as the
+// container's cgroup driver shows it.
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { NativeMount } from '../native';
 import type { Mount } from '../oci/spec';
-import type { CgroupRecord } from '../cgroups/manager';
+import type { Cgroups } from '../cgroups/manager';
 
 export const MS = {
   RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, SYNCHRONOUS: 16, REMOUNT: 32, MANDLOCK: 64,
@@ -74,35 +74,25 @@ function bindMount(m: Mount, o: ParsedOptions, bundle: string, field: string): N
   };
 }
 
-// The "cgroup" mount: cgroup2 itself where the host is unified; on v1 (and hybrid) hosts, a
-// tmpfs holding a read-only bind of the container's own directory in each hierarchy, as runc
-// gives it.
-function cgroupMounts(m: Mount, o: ParsedOptions, cgroup: CgroupRecord, newCgroupNs: boolean): NativeMount[] {
+// The "cgroup" mount, as the cgroup driver says the container sees its cgroups.
+function cgroupMounts(m: Mount, o: ParsedOptions, cgroups: Cgroups, newCgroupNs: boolean): NativeMount[] {
   const base = { propagation: 0, remount: 0, bind: false, sourceIsDir: true };
-  if (cgroup.kind === 'v2') {
-    if (newCgroupNs) return [{ ...base, source: 'cgroup2', destination: m.destination, fstype: 'cgroup2', flags: o.flags }];
-    const dir = cgroup.dirs[''];
-    return [{ ...base, source: dir, destination: m.destination, flags: MS.REC, remount: o.flags & REMOUNT_FLAGS, bind: true }];
-  }
-  const out: NativeMount[] = [
-    { ...base, source: 'tmpfs', destination: m.destination, fstype: 'tmpfs', flags: o.flags & ~MS.RDONLY, data: 'mode=755' },
-  ];
-  const byDir = new Map<string, string[]>();
-  for (const [name, dir] of Object.entries(cgroup.dirs)) {
-    if (name === '') continue;
-    byDir.set(dir, [...(byDir.get(dir) ?? []), name.replace(/^name=/, '')]);
-  }
-  for (const [dir, names] of byDir) {
-    out.push({
-      ...base, source: dir, destination: path.join(m.destination, names.join(',')), flags: MS.REC,
-      remount: (o.flags & REMOUNT_FLAGS) | MS.NOSUID | MS.NODEV | MS.NOEXEC, bind: true,
-    });
+  const view = cgroups.mountView(newCgroupNs);
+  if (view.type === 'cgroup2') return [{ ...base, source: 'cgroup2', destination: m.destination, fstype: 'cgroup2', flags: o.flags }];
+  if (view.type === 'bind') {
+    return [{ ...base, source: view.dir, destination: m.destination, flags: MS.REC, remount: o.flags & REMOUNT_FLAGS, bind: true }];
   }
   // The tmpfs itself stays writable, as runc leaves it; the hierarchies in it are read-only.
-  return out;
+  return [
+    { ...base, source: 'tmpfs', destination: m.destination, fstype: 'tmpfs', flags: o.flags & ~MS.RDONLY, data: 'mode=755' },
+    ...view.dirs.map(({ dir, name }) => ({
+      ...base, source: dir, destination: path.join(m.destination, name), flags: MS.REC,
+      remount: (o.flags & REMOUNT_FLAGS) | MS.NOSUID | MS.NODEV | MS.NOEXEC, bind: true,
+    })),
+  ];
 }
 
-export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroup: CgroupRecord, newCgroupNs: boolean): NativeMount[] {
+export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroups: Cgroups, newCgroupNs: boolean): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
@@ -111,7 +101,7 @@ export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroup
     if (isBind) {
       out.push(bindMount(m, o, bundle, field));
     } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      out.push(...cgroupMounts(m, o, cgroup, newCgroupNs));
+      out.push(...cgroupMounts(m, o, cgroups, newCgroupNs));
     } else {
       if (!m.type || m.type === 'none') throw new SkiffError(`config.json: ${field}.type: needed for a mount that is not a bind`);
       out.push({

@@ -7,7 +7,7 @@ import { SkiffError } from '../errors';
 import type { NativeDevice, NativePlan } from '../native';
 import type { Spec, IdMapping, Process } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
-import type { CgroupRecord } from '../cgroups/manager';
+import type { Cgroups } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
 import { compileSeccomp } from './seccomp';
 import { PLAN_FILE_NAMES } from './statedir';
@@ -80,7 +80,7 @@ function homeFor(rootfs: string, uid: number): string {
 }
 
 export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: string, id: string,
-  cgroup: CgroupRecord, opts: CreateOptions): NativePlan {
+  cgroups: Cgroups, opts: CreateOptions): NativePlan {
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const namespaces = linux.namespaces ?? [];
@@ -114,7 +114,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     rootfsReadonly: spec.root?.readonly === true,
     rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
     noPivot: opts.noPivot === true,
-    mounts: nativeMounts(spec.mounts, bundle, cgroup, (cloneFlags & CLONE_NEW.cgroup) !== 0),
+    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0),
     setupDev: needsDevSetup(spec.mounts),
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],

@@ -11,9 +11,9 @@ export const isV2 = () => detectLayout().kind === 'v2';
 export function cgroupDirOf(pid: number, ctrl: string): string | undefined {
   const l = detectLayout();
   const own = ownCgroups(`/proc/${pid}/cgroup`);
-  if (l.kind === 'v2') return l.unified ? path.join(l.unified, own.get('') ?? '/') : undefined;
+  if (l.kind === 'v2') return l.unified ? path.join(l.unified, own.unified ?? '/') : undefined;
   const mount = l.v1.get(ctrl);
-  const rel = own.get(ctrl);
+  const rel = own.v1.get(ctrl);
   return mount && rel !== undefined ? path.join(mount, rel) : undefined;
 }
 

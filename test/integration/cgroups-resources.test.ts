@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cgroupDirsNamed, makeBundle, skiff, uniqueId, tmpDir } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
-import { sharesToWeight, blkioToIoWeight } from '../../src/cgroups/resources';
+import { sharesToWeight, blkioToIoWeight } from '../../src/cgroups/v2/resources';
 import { blockDevice, cgroupDirOf, isV2, readCg, waitFor, sleepMs } from './cgroups-helpers';
 
 const sk = skiff();

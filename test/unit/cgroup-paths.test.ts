@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { detectLayout, ownCgroups } from '../../src/cgroups/layout';
-import { cgroupDirs } from '../../src/cgroups/paths';
+import { cgroupRecord } from '../../src/cgroups/paths';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-cg-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true }));
@@ -27,17 +27,22 @@ t.test('hybrid layout: v1 controllers, combined mounts, the unified mount', asyn
   t.equal(l.unified, '/sys/fs/cgroup/unified');
   fs.writeFileSync(path.join(dir, 'cg'), '4:memory:/user.slice\n3:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/init.scope\n');
   const own = ownCgroups(path.join(dir, 'cg'));
-  t.same(cgroupDirs(l, own, undefined, 'c1'), {
-    memory: '/sys/fs/cgroup/memory/user.slice/c1', cpu: '/sys/fs/cgroup/cpu,cpuacct/c1', cpuacct: '/sys/fs/cgroup/cpu,cpuacct/c1',
-    'name=systemd': '/sys/fs/cgroup/systemd/init.scope/c1', '': '/sys/fs/cgroup/unified/init.scope/c1',
+  t.same(cgroupRecord(l, own, undefined, 'c1'), {
+    kind: 'v1',
+    dirs: {
+      memory: '/sys/fs/cgroup/memory/user.slice/c1', cpu: '/sys/fs/cgroup/cpu,cpuacct/c1', cpuacct: '/sys/fs/cgroup/cpu,cpuacct/c1',
+      'name=systemd': '/sys/fs/cgroup/systemd/init.scope/c1',
+    },
+    unified: '/sys/fs/cgroup/unified/init.scope/c1',
   }, 'no cgroupsPath: under our own cgroup, named by id (runc)');
-  t.equal(cgroupDirs(l, own, '/abs/x', 'c1').memory, '/sys/fs/cgroup/memory/abs/x', 'absolute: from the root');
-  t.equal(cgroupDirs(l, own, 'rel/x', 'c1').memory, '/sys/fs/cgroup/memory/user.slice/rel/x', 'relative: from our own');
+  const dirs = (p: string) => (cgroupRecord(l, own, p, 'c1') as { dirs: Record<string, string> }).dirs;
+  t.equal(dirs('/abs/x').memory, '/sys/fs/cgroup/memory/abs/x', 'absolute: from the root');
+  t.equal(dirs('rel/x').memory, '/sys/fs/cgroup/memory/user.slice/rel/x', 'relative: from our own');
 });
 
 t.test('pure v2', async (t) => {
   fs.writeFileSync(path.join(dir, 'mi2'), unified);
   const l = detectLayout(path.join(dir, 'mi2'));
   t.equal(l.kind, 'v2');
-  t.same(cgroupDirs(l, new Map([['', '/system.slice/x.service']]), '/k8s/pod1', 'c'), { '': '/sys/fs/cgroup/k8s/pod1' });
+  t.same(cgroupRecord(l, { v1: new Map(), unified: '/system.slice/x.service' }, '/k8s/pod1', 'c'), { kind: 'v2', unified: '/sys/fs/cgroup/k8s/pod1' });
 });

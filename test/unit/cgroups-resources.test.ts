@@ -5,10 +5,11 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { applyResources, blkioToIoWeight, checkResources, sharesToWeight, swapToV2 } from '../../src/cgroups/resources';
-import { CgroupManager } from '../../src/cgroups/manager';
-import type { CgroupRecord } from '../../src/cgroups/manager';
-import { deviceProgram, emulate } from '../../src/cgroups/bpf';
+import { checkResources } from '../../src/cgroups/resources';
+import { blkioToIoWeight, sharesToWeight, swapToV2 } from '../../src/cgroups/v2/resources';
+import { cgroupsFor } from '../../src/cgroups/manager';
+import type { CgroupRecord, Cgroups } from '../../src/cgroups/manager';
+import { deviceProgram, emulate } from '../../src/cgroups/v2/bpf';
 import { effectiveRules } from '../../src/cgroups/devices';
 import { mergeResources, ramInBytes } from '../../src/cli/update';
 import { parseDuration } from '../../src/cli/events';
@@ -81,21 +82,24 @@ t.test('runc\'s conversions', async (t) => {
   t.throws(() => swapToV2(50, 100), /memory\+swap limit should be >= memory limit/);
 });
 
-// A fake cgroup tree: each listed file exists with the given content.
-function fakeTree(kind: 'v1' | 'v2', files: Record<string, Record<string, string>>): CgroupManager {
+// A fake cgroup tree: each listed file exists with the given content. "unified" is the
+// cgroup2 directory, any other key a v1 hierarchy.
+function fakeTree(kind: 'v1' | 'v2', files: Record<string, Record<string, string>>): Cgroups {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `skiff-fakecg-${kind}-`));
   const dirs: Record<string, string> = {};
   for (const [ctrl, fl] of Object.entries(files)) {
     if (!fl) continue;
-    const d = path.join(root, ctrl || 'unified', 'ctr');
+    const d = path.join(root, ctrl, 'ctr');
     fs.mkdirSync(d, { recursive: true });
     for (const [f, v] of Object.entries(fl)) fs.writeFileSync(path.join(d, f), v);
     dirs[ctrl] = d;
   }
-  const rec: CgroupRecord = { kind, dirs };
-  return new CgroupManager(rec);
+  const { unified, ...v1 } = dirs;
+  const rec: CgroupRecord = kind === 'v1' ? { kind, dirs: v1, ...(unified ? { unified } : {}) } : { kind, unified };
+  return cgroupsFor(rec);
 }
-const read = (cg: CgroupManager, ctrl: string, f: string) => fs.readFileSync(path.join(cg.record.dirs[ctrl], f), 'utf8');
+const dirOf = (cg: Cgroups, ctrl: string) => (ctrl === 'unified' ? cg.record.unified : (cg.record as { dirs: Record<string, string> }).dirs[ctrl])!;
+const read = (cg: Cgroups, ctrl: string, f: string) => fs.readFileSync(path.join(dirOf(cg, ctrl), f), 'utf8');
 
 const V1_FILES = {
   memory: { 'memory.limit_in_bytes': '9223372036854771712', 'memory.memsw.limit_in_bytes': '9223372036854771712', 'memory.soft_limit_in_bytes': '', 'memory.swappiness': '60', 'memory.oom_control': '', 'memory.use_hierarchy': '1' },
@@ -122,7 +126,7 @@ const FULL: Resources = {
 
 t.test('v1: every field written where runc writes it', async (t) => {
   const cg = fakeTree('v1', V1_FILES);
-  applyResources(cg, FULL);
+  cg.applyResources(FULL);
   const want: [string, string, string][] = [
     ['memory', 'memory.limit_in_bytes', String(64 * MB)], ['memory', 'memory.memsw.limit_in_bytes', String(128 * MB)],
     ['memory', 'memory.soft_limit_in_bytes', String(32 * MB)], ['memory', 'memory.swappiness', '10'], ['memory', 'memory.oom_control', '1'],
@@ -140,22 +144,22 @@ t.test('v1: every field written where runc writes it', async (t) => {
 
 t.test('v1: BFQ file names, -1, and missing controllers', async (t) => {
   const cg = fakeTree('v1', { ...V1_FILES, blkio: { 'blkio.bfq.weight': '', 'blkio.bfq.weight_device': '' }, hugetlb: undefined as never });
-  applyResources(cg, { blockIO: { weight: 700, weightDevice: [{ major: 8, minor: 16, weight: 50 }] }, memory: { limit: -1 }, pids: { limit: -1 } });
+  cg.applyResources({ blockIO: { weight: 700, weightDevice: [{ major: 8, minor: 16, weight: 50 }] }, memory: { limit: -1 }, pids: { limit: -1 } });
   t.equal(read(cg, 'blkio', 'blkio.bfq.weight'), '700', 'no blkio.weight: blkio.bfq.weight');
   t.equal(read(cg, 'blkio', 'blkio.bfq.weight_device'), '8:16 50');
   t.equal(read(cg, 'memory', 'memory.limit_in_bytes'), '-1');
   t.equal(read(cg, 'memory', 'memory.memsw.limit_in_bytes'), '-1', 'limit -1 with no swap: swap -1 too');
   t.equal(read(cg, 'pids', 'pids.max'), 'max');
-  t.throws(() => applyResources(cg, { hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }),
+  t.throws(() => cg.applyResources({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }),
     /^config\.json: linux\.resources\.hugepageLimits\[0\]: the hugetlb cgroup controller is not available on this host \(cgroup v1\)$/);
-  t.throws(() => applyResources(cg, { unified: { 'memory.high': '1' } }), /linux\.resources\.unified: cannot use unified on cgroup v1/);
-  t.throws(() => applyResources(cg, { memory: { swappiness: 200 } }), /invalid memory swappiness value: 200 \(valid range is 0-100\)/);
-  t.throws(() => applyResources(cg, { blockIO: { leafWeight: 100 } }), /blockIO\.leafWeight: this host's blkio cgroup has no blkio\.leaf_weight/);
-  t.throws(() => applyResources(cg, { blockIO: { leafWeight: 100 } }, { file: 'update', base: '' }), /^update: blockIO\.leafWeight: /, 'update messages');
+  t.throws(() => cg.applyResources({ unified: { 'memory.high': '1' } }), /linux\.resources\.unified: cannot use unified on cgroup v1/);
+  t.throws(() => cg.applyResources({ memory: { swappiness: 200 } }), /invalid memory swappiness value: 200 \(valid range is 0-100\)/);
+  t.throws(() => cg.applyResources({ blockIO: { leafWeight: 100 } }), /blockIO\.leafWeight: this host's blkio cgroup has no blkio\.leaf_weight/);
+  t.throws(() => cg.applyResources({ blockIO: { leafWeight: 100 } }, { file: 'update', base: '' }), /^update: blockIO\.leafWeight: /, 'update messages');
 });
 
 const V2_FILES = {
-  '': {
+  unified: {
     'cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma', 'memory.max': 'max', 'memory.low': '0', 'memory.swap.max': 'max', 'memory.high': 'max', 'memory.current': String(10 * MB),
     'cpu.weight': '100', 'cpu.max': 'max 100000', 'cpu.max.burst': '0', 'cpu.idle': '0', 'cpuset.cpus': '', 'cpuset.mems': '', 'pids.max': 'max',
     'io.weight': 'default 100', 'io.max': '', 'hugetlb.2MB.max': 'max', 'hugetlb.2MB.rsvd.max': 'max', 'rdma.max': '',
@@ -165,7 +169,7 @@ const V2_FILES = {
 t.test('v2: runc\'s fs2 translations', async (t) => {
   const cg = fakeTree('v2', V2_FILES);
   // attachDeviceFilter needs the kernel: skip devices here.
-  applyResources(cg, { ...FULL, memory: { limit: 64 * MB, reservation: 32 * MB, swap: 128 * MB }, cpu: { shares: 512, quota: 20000, period: 50000, burst: 1000, cpus: '1', mems: '0', idle: 1 }, blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }] }, network: undefined, unified: { 'memory.high': String(60 * MB) } }, { skipDevices: true });
+  cg.applyResources({ ...FULL, memory: { limit: 64 * MB, reservation: 32 * MB, swap: 128 * MB }, cpu: { shares: 512, quota: 20000, period: 50000, burst: 1000, cpus: '1', mems: '0', idle: 1 }, blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }] }, network: undefined, unified: { 'memory.high': String(60 * MB) } }, { skipDevices: true });
   const want: [string, string][] = [
     ['memory.max', String(64 * MB)], ['memory.low', String(32 * MB)], ['memory.swap.max', String(64 * MB)],
     ['cpu.weight', String(sharesToWeight(512))], ['cpu.max', '20000 50000'], ['cpu.max.burst', '1000'], ['cpu.idle', '1'],
@@ -173,38 +177,38 @@ t.test('v2: runc\'s fs2 translations', async (t) => {
     ['hugetlb.2MB.max', String(4 * MB)], ['hugetlb.2MB.rsvd.max', String(4 * MB)], ['rdma.max', 'mlx5_0 hca_handle=2 hca_object=9'],
     ['memory.high', String(60 * MB)],
   ];
-  for (const [f, v] of want) t.equal(read(cg, '', f), v, f);
-  applyResources(cg, { memory: { limit: 100 * MB, swap: 100 * MB }, cpu: { quota: -1, period: 100000 } }, { skipDevices: true });
-  t.equal(read(cg, '', 'memory.swap.max'), '0', 'memory == memory+swap: no swap');
-  t.equal(read(cg, '', 'cpu.max'), 'max 100000', 'quota -1: max');
-  applyResources(cg, { memory: { limit: -1 }, cpu: { period: 20000 } }, { skipDevices: true });
-  t.equal(read(cg, '', 'memory.max'), 'max');
-  t.equal(read(cg, '', 'memory.swap.max'), 'max');
-  t.equal(read(cg, '', 'cpu.max'), 'max 20000', 'period alone');
+  for (const [f, v] of want) t.equal(read(cg, 'unified', f), v, f);
+  cg.applyResources({ memory: { limit: 100 * MB, swap: 100 * MB }, cpu: { quota: -1, period: 100000 } }, { skipDevices: true });
+  t.equal(read(cg, 'unified', 'memory.swap.max'), '0', 'memory == memory+swap: no swap');
+  t.equal(read(cg, 'unified', 'cpu.max'), 'max 100000', 'quota -1: max');
+  cg.applyResources({ memory: { limit: -1 }, cpu: { period: 20000 } }, { skipDevices: true });
+  t.equal(read(cg, 'unified', 'memory.max'), 'max');
+  t.equal(read(cg, 'unified', 'memory.swap.max'), 'max');
+  t.equal(read(cg, 'unified', 'cpu.max'), 'max 20000', 'period alone');
 });
 
 t.test('v2: what cgroup v2 cannot do is refused by name', async (t) => {
   const cg = fakeTree('v2', V2_FILES);
   const o = { skipDevices: true };
-  t.throws(() => applyResources(cg, { memory: { swappiness: 10 } }, o), /^config\.json: linux\.resources\.memory\.swappiness: cgroup v2 has no per-cgroup swappiness/);
-  t.doesNotThrow(() => applyResources(cg, { memory: { swappiness: -1, disableOOMKiller: false } }, o), 'unset values pass');
-  t.throws(() => applyResources(cg, { memory: { disableOOMKiller: true } }, o), /memory\.disableOOMKiller: cgroup v2 cannot disable the OOM killer/);
-  t.throws(() => applyResources(cg, { cpu: { realtimeRuntime: 10 } }, o), /cpu\.realtimeRuntime: cgroup v2 has no realtime/);
-  t.throws(() => applyResources(cg, { network: { classID: 1 } }, o), /network\.classID: cgroup v2 has no net_cls or net_prio controller/);
-  t.throws(() => applyResources(cg, { blockIO: { leafWeight: 10 } }, o), /blockIO\.leafWeight: cgroup v2 has no leaf weights/);
-  t.throws(() => applyResources(cg, { blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 10 }] } }, o), /weightDevice\[0\]\.weight: per-device weights need the BFQ/);
-  t.throws(() => applyResources(cg, { memory: { swap: 10 * MB } }, o), /memory\.swap: unable to set swap limit without memory limit/);
-  t.throws(() => applyResources(cg, { memory: { limit: MB, checkBeforeUpdate: true } }, o), /memory\.limit: rejecting memory limit 1048576 below current usage 10485760/);
-  t.doesNotThrow(() => applyResources(cg, { memory: { limit: MB } }, o), 'without checkBeforeUpdate the kernel decides (reclaim/OOM)');
-  t.throws(() => applyResources(cg, { unified: { 'misc.max': 'x 1' } }, o), /unified\.misc\.max: can't be set: controller "misc" not available/);
-  t.throws(() => applyResources(cg, { unified: { 'memory.nope': '1' } }, o), /unified\.memory\.nope: no such file/);
-  t.throws(() => applyResources(cg, { hugepageLimits: [{ pageSize: '1GB', limit: 1 }] }, o), /hugepageLimits\[0\]\.pageSize: this host has no 1GB huge pages/);
-  fs.unlinkSync(path.join(cg.record.dirs[''], 'pids.max'));
-  t.throws(() => applyResources(cg, { pids: { limit: 5 } }, o), /pids\.limit: the pids controller is not enabled for this cgroup \(pids\.max is missing\)/);
-  const bfq = fakeTree('v2', { '': { ...V2_FILES[''], 'io.bfq.weight': 'default 100' } });
-  applyResources(bfq, { blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 50 }] } }, o);
-  t.equal(read(bfq, '', 'io.bfq.weight'), '8:0 50', 'BFQ: weights as they are, per device too');
-  t.equal(read(bfq, '', 'io.weight'), 'default 100', 'io.weight untouched with BFQ');
+  t.throws(() => cg.applyResources({ memory: { swappiness: 10 } }, o), /^config\.json: linux\.resources\.memory\.swappiness: cgroup v2 has no per-cgroup swappiness/);
+  t.doesNotThrow(() => cg.applyResources({ memory: { swappiness: -1, disableOOMKiller: false } }, o), 'unset values pass');
+  t.throws(() => cg.applyResources({ memory: { disableOOMKiller: true } }, o), /memory\.disableOOMKiller: cgroup v2 cannot disable the OOM killer/);
+  t.throws(() => cg.applyResources({ cpu: { realtimeRuntime: 10 } }, o), /cpu\.realtimeRuntime: cgroup v2 has no realtime/);
+  t.throws(() => cg.applyResources({ network: { classID: 1 } }, o), /network\.classID: cgroup v2 has no net_cls or net_prio controller/);
+  t.throws(() => cg.applyResources({ blockIO: { leafWeight: 10 } }, o), /blockIO\.leafWeight: cgroup v2 has no leaf weights/);
+  t.throws(() => cg.applyResources({ blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 10 }] } }, o), /weightDevice\[0\]\.weight: per-device weights need the BFQ/);
+  t.throws(() => cg.applyResources({ memory: { swap: 10 * MB } }, o), /memory\.swap: unable to set swap limit without memory limit/);
+  t.throws(() => cg.applyResources({ memory: { limit: MB, checkBeforeUpdate: true } }, o), /memory\.limit: rejecting memory limit 1048576 below current usage 10485760/);
+  t.doesNotThrow(() => cg.applyResources({ memory: { limit: MB } }, o), 'without checkBeforeUpdate the kernel decides (reclaim/OOM)');
+  t.throws(() => cg.applyResources({ unified: { 'misc.max': 'x 1' } }, o), /unified\.misc\.max: can't be set: controller "misc" not available/);
+  t.throws(() => cg.applyResources({ unified: { 'memory.nope': '1' } }, o), /unified\.memory\.nope: no such file/);
+  t.throws(() => cg.applyResources({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] }, o), /hugepageLimits\[0\]\.pageSize: this host has no 1GB huge pages/);
+  fs.unlinkSync(path.join(dirOf(cg, 'unified'), 'pids.max'));
+  t.throws(() => cg.applyResources({ pids: { limit: 5 } }, o), /pids\.limit: the pids controller is not enabled for this cgroup \(pids\.max is missing\)/);
+  const bfq = fakeTree('v2', { unified: { ...V2_FILES.unified, 'io.bfq.weight': 'default 100' } });
+  bfq.applyResources({ blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 50 }] } }, o);
+  t.equal(read(bfq, 'unified', 'io.bfq.weight'), '8:0 50', 'BFQ: weights as they are, per device too');
+  t.equal(read(bfq, 'unified', 'io.weight'), 'default 100', 'io.weight untouched with BFQ');
 });
 
 t.test('device filter: runc\'s emulator and program layout', async (t) => {
@@ -261,7 +265,7 @@ t.test('stats JSON keeps uint64 exact', async (t) => {
 t.test('oomKilled reads the kernel\'s OOM kill counter', async (t) => {
   t.equal(fakeTree('v1', { memory: { 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n' } }).oomKilled(), true);
   t.equal(fakeTree('v1', { memory: { 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n' } }).oomKilled(), false);
-  t.equal(fakeTree('v2', { '': { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n' } }).oomKilled(), true);
-  t.equal(fakeTree('v2', { '': { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n' } }).oomKilled(), false);
-  t.equal(fakeTree('v2', { '': {} }).oomKilled(), false, 'no memory controller');
+  t.equal(fakeTree('v2', { unified: { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n' } }).oomKilled(), true);
+  t.equal(fakeTree('v2', { unified: { 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n' } }).oomKilled(), false);
+  t.equal(fakeTree('v2', { unified: {} }).oomKilled(), false, 'no memory controller');
 });

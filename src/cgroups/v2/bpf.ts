@@ -2,10 +2,10 @@
 // as the v1 devices cgroup would (runc's devices emulator), then compiled to a
 // BPF_PROG_TYPE_CGROUP_DEVICE program with runc's layout (devicefilter.go), attached by the
 // addon. Default-deny unless a rule says otherwise.
-import type { DeviceRule } from '../oci/spec';
-import { SkiffError } from '../errors';
-import { effectiveRules } from './devices';
-import { cgroupNative } from './native';
+import type { DeviceRule } from '../../oci/spec';
+import { SkiffError } from '../../errors';
+import { effectiveRules } from '../devices';
+import { cgroupNative } from '../native';
 
 type Perm = 'r' | 'w' | 'm';
 const permSet = (s: string | undefined): Set<Perm> => new Set([...(s ?? 'rwm')].filter((c): c is Perm => 'rwm'.includes(c)));
