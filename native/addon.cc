@@ -188,9 +188,18 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
       break;
     }
   }
+  const char first = byte;
+  // Then the end: the init keeps its write end until execve closes it (close-on-exec).
+  while (ok) {
+    ssize_t r = read(fd, &byte, 1);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) break;
+    struct pollfd fds[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents & POLLIN) break;
+  }
   close(fd);
   close(pidfd);
-  return Napi::Boolean::New(env, ok && byte == '0');
+  return Napi::Boolean::New(env, ok && first == '0');
 }
 
 Napi::Value Flock(const Napi::CallbackInfo& info) {

@@ -123,7 +123,8 @@ void wait_for_start(const LaunchPlan& plan) {
   do { fd = openat(plan.state_dirfd, plan.fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
   if (fd < 0) _exit(126);
   if (write(fd, "0", 1) != 1) _exit(126);
-  close(fd);
+  // Left open, close-on-exec: `start` reads EOF when execve (or death) closes it, so its
+  // poststart hooks run after the user process began, and after every startContainer hook.
 }
 
 // Hands the notify listener to the agent: one message, the state JSON as payload and the
