@@ -217,8 +217,3 @@ function statsV2(dir: string): Record<string, unknown> {
 export function containerStats(rec: CgroupRecord): Record<string, unknown> {
   return rec.kind === 'v1' ? statsV1(rec.dirs) : statsV2(rec.dirs[''] ?? '');
 }
-
-// JSON with bigints printed as exact integers.
-export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000${x}\u0000` : x)).replace(/"\\u0000(-?\d+)\\u0000"/g, '$1');
-}

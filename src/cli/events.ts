@@ -4,7 +4,8 @@
 import { SkiffError } from '../errors';
 import { loadContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { containerStats, toJson } from '../cgroups/stats';
+import { containerStats } from '../cgroups/stats';
+import { toJson } from '../oci/json';
 import { watchOom } from '../cgroups/oom';
 import type { Invocation } from './main';
 import { out } from './output';

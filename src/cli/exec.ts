@@ -6,6 +6,7 @@ import { execProcess } from '../container/exec';
 import { loadContainer } from '../container/ops';
 import { checkProcess } from '../oci/validate';
 import type { Process } from '../oci/spec';
+import { parseJson, toJson } from '../oci/json';
 import { supervise } from './run';
 import type { Invocation } from './main';
 
@@ -14,7 +15,7 @@ function processFromFlags(inv: Invocation, base: Process): Process {
   if (f.process) {
     let raw: unknown;
     try {
-      raw = JSON.parse(fs.readFileSync(String(f.process), 'utf8'));
+      raw = parseJson(fs.readFileSync(String(f.process), 'utf8'));
     } catch (e) {
       throw new SkiffError(`exec: process file ${f.process}: ${(e as Error).message}`);
     }
@@ -23,7 +24,7 @@ function processFromFlags(inv: Invocation, base: Process): Process {
   }
   const args = inv.args.slice(1);
   if (args.length === 0) throw new SkiffError('exec: args must not be empty');
-  const p: Process = JSON.parse(JSON.stringify(base));
+  const p = parseJson(toJson(base)) as Process;
   p.args = args;
   p.terminal = f.tty === true;
   delete p.consoleSize;

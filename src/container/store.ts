@@ -5,6 +5,7 @@ import * as path from 'path';
 import { SkiffError, notExist } from '../errors';
 import { LOCK_EX, native } from '../native';
 import type { Spec } from '../oci/spec';
+import { parseJson, toJson } from '../oci/json';
 import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from './proc';
 import type { Status } from './status';
@@ -77,13 +78,14 @@ export class Store {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist();
       throw e;
     }
-    return JSON.parse(text) as ContainerState;
+    return parseJson(text) as ContainerState;
   }
 
   save(state: ContainerState): void {
     const dir = this.dir(state.id);
     const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}`);
-    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+    // toJson: the config's exact numbers (an rlimit of 2^64-1) survive for exec.
+    fs.writeFileSync(tmp, toJson(state), { mode: 0o600 });
     fs.renameSync(tmp, path.join(dir, STATE_FILE));
   }
 
