@@ -10,6 +10,7 @@ import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { CgroupRecord } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
 import { compileSeccomp } from './seccomp';
+import { sysctlPlan } from './sysctl';
 
 export const CLONE_NEW: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -103,7 +104,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
 
   const proc_ = processPlan(proc, rootfs, opts.preserveFds ?? 0);
   const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
-  const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
+  const sysctls = sysctlPlan(linux.sysctl, namespaces);
 
   return {
     cloneFlags, joins, newMountNs, rootfs,
