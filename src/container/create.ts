@@ -2,7 +2,7 @@
 // everything it made: no state dir, cgroup or process is left behind.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SkiffError } from '../errors';
+import { SkiffError, goQuote } from '../errors';
 import { native, Sync } from '../native';
 import type { SyncMessage } from '../native';
 import { loadSpec } from '../oci/validate';
@@ -30,7 +30,11 @@ export interface CreateRequest extends CreateOptions {
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
 export function describeChildError(m: SyncMessage): string {
   const cause = m.errno ? m.message.charAt(0).toLowerCase() + m.message.slice(1) : '';
-  if (m.step.startsWith('exec: ')) return `exec: ${JSON.stringify(m.detail)}: ${m.step.slice(6)}`;
+  if (m.step === 'exec' || m.step.startsWith('exec: ')) {
+    // Go's exec.LookPath errors, as runc reports them, errno text included.
+    const what = m.step === 'exec: stat' ? `stat ${m.detail}` : m.step.slice(6);
+    return `exec: ${goQuote(m.detail)}: ${[what, cause].filter(Boolean).join(': ')}`;
+  }
   return [m.step, m.detail].filter(Boolean).join(' ') + (cause ? `: ${cause}` : '');
 }
 
@@ -48,7 +52,9 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: IdMapping[] 
 }
 
 function checkRootfs(spec: Spec, bundle: string): string {
-  const rootfs = path.resolve(bundle, spec.root!.path);
+  // runc joins a relative root.path to the bundle's real path (its cwd) and refuses a rootfs
+  // that is, or goes through, a symlink.
+  const rootfs = path.resolve(path.isAbsolute(spec.root!.path) ? '/' : fs.realpathSync(bundle), spec.root!.path);
   let st: fs.Stats;
   try {
     st = fs.statSync(rootfs);
@@ -56,6 +62,7 @@ function checkRootfs(spec: Spec, bundle: string): string {
     throw new SkiffError(`rootfs (${rootfs}) does not exist`);
   }
   if (!st.isDirectory()) throw new SkiffError(`rootfs (${rootfs}) is not a directory`);
+  if (fs.realpathSync(rootfs) !== rootfs) throw new SkiffError('invalid rootfs: not an absolute path, or a symlink');
   return rootfs;
 }
 

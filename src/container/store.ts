@@ -19,9 +19,9 @@ const ID_PATTERN = /^[\w+.-]+$/;
 
 export function validateId(id: string): void {
   if (!id) throw new SkiffError('container id cannot be empty');
-  if (!ID_PATTERN.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new SkiffError('invalid container ID format');
-  }
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..') throw new SkiffError('invalid container ID format');
+  // The id names a directory here and in every cgroup hierarchy.
+  if (id.length > 255) throw new SkiffError(`container ID is too long: ${id.length} characters, a file name holds at most 255`);
 }
 
 // What Skiff keeps about a container. The first fields are what `state` prints.
