@@ -152,6 +152,17 @@ export function processesWith(marker: string): number[] {
   return pids;
 }
 
+// What a refused create or run must not leave: a state dir, a cgroup named after the id, an
+// init still waiting (it is a clone of the runtime until execve: its command line names the id).
+export function leftBehind(rt: Runtime, id: string): string[] {
+  const dir = path.join(rt.root, id);
+  return [
+    ...(fs.existsSync(dir) ? [`state dir ${dir}`] : []),
+    ...cgroupDirsNamed(id).map((d) => `cgroup ${d}`),
+    ...processesWith(id).filter((p) => p !== process.pid).map((p) => `process ${p}`),
+  ];
+}
+
 // An OCI image of the test rootfs for the engine tests: an OCI layout made with Debian's
 // umoci, and the same as a tarball (what `ctr images import` and `podman load` take).
 export function ociImage(dir: string, name: string, config: string[] = []): { layout: string; tar: string } {
