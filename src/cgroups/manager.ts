@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DeviceRule } from '../oci/spec';
+import { SkiffError, errnoText } from '../errors';
 import { cgroupDirs } from './paths';
 import { detectLayout, ownCgroups } from './layout';
 import { effectiveRules, ruleLine } from './devices';
@@ -81,7 +82,11 @@ export class CgroupManager {
       const unified = this.record.kind === 'v2' && dir === this.record.dirs[''];
       if (unified) enableControllers(dir);
       for (const d of missing) {
-        fs.mkdirSync(d);
+        try {
+          fs.mkdirSync(d);
+        } catch (e) {
+          throw new SkiffError(`cgroup: mkdir ${d}: ${errnoText(e as NodeJS.ErrnoException)}`);
+        }
         this.made.push(d);
         if (unified && d !== dir) enableIn(d);
         if (dir === this.record.dirs['cpuset']) inheritCpuset(d);

@@ -3,7 +3,7 @@
 // fs2 for v2). Every error names the field it is about.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SkiffError } from '../errors';
+import { SkiffError, errnoText } from '../errors';
 import { logWarn } from '../log';
 import type { Resources } from '../oci/spec';
 import type { CgroupManager } from './manager';
@@ -174,14 +174,6 @@ const V1_CONTROLLER: Record<string, string> = {
   classID: 'net_cls', priorities: 'net_prio', rdma: 'rdma',
 };
 
-const errnoText = (e: NodeJS.ErrnoException): string => {
-  const map: Record<string, string> = {
-    EINVAL: 'invalid argument', EBUSY: 'device or resource busy', ENOENT: 'no such file or directory',
-    EPERM: 'operation not permitted', EACCES: 'permission denied', ERANGE: 'numerical result out of range',
-    ENOSPC: 'no space left on device', EOPNOTSUPP: 'operation not supported', ENOTSUP: 'operation not supported', ENODEV: 'no such device',
-  };
-  return (e.code && map[e.code]) || e.message;
-};
 
 class Writer {
   constructor(readonly cg: CgroupManager, readonly opts: Required<ApplyOptions>) {}

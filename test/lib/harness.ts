@@ -60,9 +60,12 @@ export interface Result {
 }
 
 // NODE_EXTRA_CA_CERTS makes every Node start read a CA bundle (~60 ms here); Skiff needs none.
+// tap's NODE_OPTIONS loads its process-info hook into every Node child (~300 ms each), to
+// track coverage this suite does not collect.
 export function testEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
   return env;
 }
 
