@@ -91,14 +91,15 @@ void apply_rlimits(const LaunchPlan& plan) {
 }
 
 // Finds argv[0] on the container's PATH, as execvp would, before the container is reported
-// ready: a missing binary is a create error, as in runc.
+// ready: a missing or non-executable binary is a create error, as with runc's exec.LookPath
+// (whose rules and errnos these are: a directory or a file without x bits is EACCES).
 void resolve_executable(const LaunchPlan& plan, char (&out)[4096]) {
   const char* name = plan.argv[0];
   struct stat st;
   if (strchr(name, '/')) {
     copy_str(out, sizeof out, name);
     if (stat(out, &st) != 0) fail("exec: stat", errno, name);
-    if (!S_ISREG(st.st_mode)) fail("exec: not a regular file", EACCES, name);
+    if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111)) fail("exec", EACCES, name);
     return;
   }
   const char* p = plan.path_env ? plan.path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -113,7 +114,7 @@ void resolve_executable(const LaunchPlan& plan, char (&out)[4096]) {
     if (!colon) break;
     p = colon + 1;
   }
-  fail("exec: executable file not found in $PATH", ENOENT, name);
+  fail("exec: executable file not found in $PATH", 0, name);  // the words say it all
 }
 
 void wait_for_start(const LaunchPlan& plan) {

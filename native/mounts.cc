@@ -199,7 +199,9 @@ void mask_paths(const LaunchPlan& plan, int root_fd) {
   fd_path(source, null_fd);
   for (int i = 0; i < plan.nmasked; i++) {
     const char* p = plan.masked_paths[i];
-    int fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    // A symlink is followed, as runc's mount(2) after pivot_root does, so what it names in the
+    // container is what gets hidden; RESOLVE_IN_ROOT keeps that inside the container root.
+    int fd = open_in_root(root_fd, p, O_PATH | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       fail_mount("open masked path", p);
@@ -209,7 +211,6 @@ void mask_paths(const LaunchPlan& plan, int root_fd) {
     if (fstat(fd, &st) != 0) fail_mount("stat masked path", p);
     int r;
     if (S_ISDIR(st.st_mode)) r = mount("tmpfs", target, "tmpfs", MS_RDONLY, nullptr);
-    else if (S_ISLNK(st.st_mode)) r = 0;  // a symlink names nothing of its own to hide
     else r = mount(source, target, nullptr, MS_BIND, nullptr);
     if (r != 0) fail_mount("mask path", p);
     close(fd);
@@ -220,7 +221,8 @@ void mask_paths(const LaunchPlan& plan, int root_fd) {
 void readonly_paths(const LaunchPlan& plan, int root_fd) {
   for (int i = 0; i < plan.nreadonly; i++) {
     const char* p = plan.readonly_paths[i];
-    int fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    // Followed inside the root, as for masked paths: the target is what becomes read-only.
+    int fd = open_in_root(root_fd, p, O_PATH | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       fail_mount("open readonly path", p);
@@ -229,7 +231,7 @@ void readonly_paths(const LaunchPlan& plan, int root_fd) {
     fd_path(target, fd);
     if (mount(target, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail_mount("bind readonly path", p);
     close(fd);
-    fd = open_in_root(root_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    fd = open_in_root(root_fd, p, O_PATH | O_CLOEXEC);
     if (fd < 0) fail_mount("reopen readonly path", p);
     fd_path(target, fd);
     if (bind_remount(target, fd, MS_RDONLY) != 0) fail_mount("remount readonly path", p);

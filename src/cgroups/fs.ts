@@ -5,6 +5,7 @@ import * as path from 'path';
 import type { Resources } from '../oci/spec';
 import type { CgroupRecord } from './manager';
 import type { ApplyOptions } from './writer';
+import { SkiffError, errnoText } from '../errors';
 
 // The "oom_kill N" line of memory.oom_control (v1) and memory.events (v2). Throws when the
 // file cannot be read (no memory controller, the cgroup removed).
@@ -54,7 +55,11 @@ export abstract class FsCgroups<R extends CgroupRecord> {
     const missing: string[] = [];
     for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
     for (const d of missing) {
-      fs.mkdirSync(d);
+      try {
+        fs.mkdirSync(d);
+      } catch (e) {
+        throw new SkiffError(`cgroup: mkdir ${d}: ${errnoText(e as NodeJS.ErrnoException)}`);
+      }
       this.made.push(d);
       onNew(d);
     }

@@ -2,14 +2,11 @@
 // is written (the drivers' translations are in v1/resources.ts and v2/resources.ts). Every
 // error names the field it is about.
 import { SkiffError } from '../errors';
+import { I64, IntRange, U16, U32, U64, integerProblem } from '../oci/json';
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const I64 = [-(2 ** 63), 2 ** 63 - 1] as const;
-const U64 = [0, 2 ** 64 - 1] as const;
-const U32 = [0, 2 ** 32 - 1] as const;
-const U16 = [0, 2 ** 16 - 1] as const;
 
 class Checker {
   constructor(readonly file: string) {}
@@ -24,10 +21,11 @@ class Checker {
     if (!Array.isArray(v)) this.fail(field, 'must be an array');
     return v;
   }
-  int(v: Json, field: string, [min, max]: readonly [number, number]): number {
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(field, 'must be an integer');
-    if (v < min || v > max) this.fail(field, `must be between ${min} and ${max}`);
-    return v;
+  // Cgroup values are written from JS numbers: one a double cannot hold exactly is refused.
+  int(v: Json, field: string, range: IntRange): number {
+    const why = integerProblem(v, range);
+    if (why) this.fail(field, why);
+    return v as number;
   }
   str(v: Json, field: string): string {
     if (typeof v !== 'string') this.fail(field, 'must be a string');

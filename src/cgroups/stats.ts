@@ -63,7 +63,3 @@ export function pidsStats(dir: string | undefined): Record<string, U> {
 // The sections after the version's own, as runc ends every Stats.
 export const statsTail = { intel_rdt: {}, network_interfaces: null };
 
-// JSON with bigints printed as exact integers.
-export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000${x}\u0000` : x)).replace(/"\\u0000(-?\d+)\\u0000"/g, '$1');
-}

@@ -3,7 +3,7 @@
 // field, the file and the kernel's answer either way.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SkiffError } from '../errors';
+import { SkiffError, errnoText } from '../errors';
 import { logWarn } from '../log';
 import type { Resources } from '../oci/spec';
 
@@ -12,15 +12,6 @@ export interface ApplyOptions {
   base?: string;          // the field prefix: "linux.resources" or "" for update
   skipDevices?: boolean;  // update leaves the device rules alone, as runc does
 }
-
-const errnoText = (e: NodeJS.ErrnoException): string => {
-  const map: Record<string, string> = {
-    EINVAL: 'invalid argument', EBUSY: 'device or resource busy', ENOENT: 'no such file or directory',
-    EPERM: 'operation not permitted', EACCES: 'permission denied', ERANGE: 'numerical result out of range',
-    ENOSPC: 'no space left on device', EOPNOTSUPP: 'operation not supported', ENOTSUP: 'operation not supported', ENODEV: 'no such device',
-  };
-  return (e.code && map[e.code]) || e.message;
-};
 
 export abstract class Writer {
   readonly opts: Required<ApplyOptions>;

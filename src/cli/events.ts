@@ -4,7 +4,7 @@
 import { SkiffError } from '../errors';
 import { loadContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { toJson } from '../cgroups/stats';
+import { toJson } from '../oci/json';
 import type { OomWatch } from '../cgroups/manager';
 import type { Invocation } from './main';
 import { out } from './output';

@@ -4,17 +4,19 @@ import * as fs from 'fs';
 import { SkiffError } from '../errors';
 import { execProcess } from '../container/exec';
 import { loadContainer } from '../container/ops';
-import { checkProcess } from '../oci/validate';
+import { checkProcess, envProblem } from '../oci/validate';
 import type { Process } from '../oci/spec';
+import { parseJson, toJson } from '../oci/json';
 import { supervise } from '../container/supervise';
 import type { Invocation } from './main';
+import { preserveFds } from './preserve-fds';
 
 function processFromFlags(inv: Invocation, base: Process): Process {
   const f = inv.flags;
   if (f.process) {
     let raw: unknown;
     try {
-      raw = JSON.parse(fs.readFileSync(String(f.process), 'utf8'));
+      raw = parseJson(fs.readFileSync(String(f.process), 'utf8'));
     } catch (e) {
       throw new SkiffError(`exec: process file ${f.process}: ${(e as Error).message}`);
     }
@@ -23,12 +25,14 @@ function processFromFlags(inv: Invocation, base: Process): Process {
   }
   const args = inv.args.slice(1);
   if (args.length === 0) throw new SkiffError('exec: args must not be empty');
-  const p: Process = JSON.parse(JSON.stringify(base));
+  const p = parseJson(toJson(base)) as Process;
   p.args = args;
   p.terminal = f.tty === true;
   delete p.consoleSize;
   if (f.cwd) p.cwd = String(f.cwd);
   for (const kv of (f.env as string[] | undefined) ?? []) {
+    const why = envProblem(kv);
+    if (why) throw new SkiffError(`unable to start container process: ${why}`);
     const key = kv.split('=')[0];
     p.env = [...(p.env ?? []).filter((e) => e.split('=')[0] !== key), kv];
   }
@@ -57,13 +61,12 @@ export default async function exec(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const f = inv.flags;
   if (f.cgroup) throw new SkiffError('exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
-  const preserveFds = Number(f.preserveFds ?? 0);
-  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new SkiffError(`invalid --preserve-fds ${JSON.stringify(f.preserveFds)}`);
+  const preserve = preserveFds(f.preserveFds);
   const base = loadContainer(inv.store, id).state.config.process!;
   const proc = processFromFlags(inv, base);
   const { pid, ptyMaster } = execProcess(inv.store, {
     id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,
-    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds,
+    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve,
   });
   if (f.detach) return;
   process.exitCode = await supervise(pid, ptyMaster);

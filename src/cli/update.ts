@@ -8,6 +8,7 @@ import { withContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
 import { checkResources } from '../cgroups/resources';
 import type { Resources } from '../oci/spec';
+import { parseJson } from '../oci/json';
 import type { Invocation } from './main';
 
 // docker/go-units RAMInBytes: "64m", "1.5GiB", "512k", plain bytes.
@@ -78,7 +79,7 @@ function readResources(file: string): Record<string, unknown> {
   }
   let r: unknown;
   try {
-    r = JSON.parse(text);
+    r = parseJson(text);
   } catch (e) {
     throw new SkiffError(`${file === '-' ? 'stdin' : file}: ${(e as Error).message}`);
   }

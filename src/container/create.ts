@@ -44,7 +44,9 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: IdMapping[] 
 }
 
 function checkRootfs(spec: Spec, bundle: string): string {
-  const rootfs = path.resolve(bundle, spec.root!.path);
+  // runc joins a relative root.path to the bundle's real path (its cwd) and refuses a rootfs
+  // that is, or goes through, a symlink.
+  const rootfs = path.resolve(path.isAbsolute(spec.root!.path) ? '/' : fs.realpathSync(bundle), spec.root!.path);
   let st: fs.Stats;
   try {
     st = fs.statSync(rootfs);
@@ -52,6 +54,7 @@ function checkRootfs(spec: Spec, bundle: string): string {
     throw new SkiffError(`rootfs (${rootfs}) does not exist`);
   }
   if (!st.isDirectory()) throw new SkiffError(`rootfs (${rootfs}) is not a directory`);
+  if (fs.realpathSync(rootfs) !== rootfs) throw new SkiffError('invalid rootfs: not an absolute path, or a symlink');
   return rootfs;
 }
 

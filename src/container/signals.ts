@@ -12,7 +12,7 @@ export const SIGNALS: Record<string, number> = {
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n > 0 && n <= 64) return n;
+    if (n >= 0 && n <= 64) return n; // 0: only asks whether the process is there
   } else {
     const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
     if (SIGNALS[name] !== undefined) return SIGNALS[name];

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { SkiffError, notExist } from '../errors';
 import { LOCK_EX, native } from '../native';
 import type { Spec } from '../oci/spec';
+import { parseJson, toJson } from '../oci/json';
 import { parseCgroupRecord } from '../cgroups/manager';
 import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from '../launch/proc';
@@ -25,7 +26,7 @@ const MAX_ID_LENGTH = 255;
 export function validateId(id: string): void {
   if (!id) throw new SkiffError('container id cannot be empty');
   if (!ID_PATTERN.test(id) || id === '.' || id === '..') throw new SkiffError('invalid container ID format');
-  if (id.length > MAX_ID_LENGTH) throw new SkiffError(`invalid container ID format: longer than ${MAX_ID_LENGTH} characters`);
+  if (id.length > MAX_ID_LENGTH) throw new SkiffError(`container ID is too long: ${id.length} characters, a file name holds at most ${MAX_ID_LENGTH}`);
 }
 
 // The process that is creating a container, named for good by its pid and start time.
@@ -115,7 +116,7 @@ export class Store {
     }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch (e) {
       throw new SkiffError(`container ${id}: state.json is damaged: ${(e as Error).message}`);
     }
@@ -123,7 +124,8 @@ export class Store {
   }
 
   save(state: ContainerState, id = state.id): void {
-    writeFileAtomic(path.join(this.dir(id), STATE_FILE), JSON.stringify(state), { mode: 0o600 });
+    // toJson: the config's exact numbers (an rlimit of 2^64-1) survive for exec.
+    writeFileAtomic(path.join(this.dir(id), STATE_FILE), toJson(state), { mode: 0o600 });
   }
 
   // state.json goes last: a remove cut short (kill -9) leaves a record `list` still shows.

@@ -10,6 +10,7 @@ import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
 import { MS, PROPAGATION, nativeMounts, needsDevSetup } from './mounts';
 import { compileSeccomp } from './seccomp';
+import { sysctlPlan } from './sysctl';
 import { PLAN_FILE_NAMES } from './statedir';
 
 export const CLONE_NEW: Record<string, number> = {
@@ -107,7 +108,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
 
   const proc_ = processPlan(proc, rootfs, opts.preserveFds ?? 0);
   const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
-  const sysctls = Object.entries(linux.sysctl ?? {}).map(([k, v]) => ({ path: '/proc/sys/' + k.replace(/\./g, '/'), value: v }));
+  const sysctls = sysctlPlan(linux.sysctl, namespaces);
 
   return {
     execMode: false, cloneFlags, joins, newMountNs, rootfs,

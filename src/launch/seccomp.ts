@@ -2,6 +2,7 @@
 // addon, in the parent). Names and values as the runtime-spec writes them.
 import { SkiffError } from '../errors';
 import { native } from '../native';
+import { U64, exactInteger, integerProblem } from '../oci/json';
 
 const invalid = (field: string, why: string) => new SkiffError(`config.json: linux.seccomp${field}: ${why}`);
 
@@ -49,14 +50,17 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 
 function action(name: unknown, errnoRet: unknown, field: string): number {
   if (typeof name !== 'string' || !ACTIONS[name]) throw invalid(field, `unknown action ${JSON.stringify(name)}`);
-  if (errnoRet !== undefined && (!Number.isInteger(errnoRet) || (errnoRet as number) < 0))
-    throw invalid(field.replace(/action$|defaultAction$/, 'errnoRet'), 'must be a non-negative integer');
+  // The action carries 16 bits of errno: a larger value would be cut, not refused.
+  const why = errnoRet === undefined ? undefined : integerProblem(errnoRet, [0n, 65535n]);
+  if (why) throw invalid(field.replace(/defaultAction$/, 'defaultErrnoRet').replace(/\.action$/, '.errnoRet'), why);
   return ACTIONS[name](errnoRet === undefined ? EPERM : (errnoRet as number));
 }
 
+// Argument values reach the filter as bigints: any u64 is exact, masks such as 2^64-1 too.
 function u64(v: unknown, field: string): bigint {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalid(field, 'must be a non-negative integer');
-  return BigInt(v);
+  const why = integerProblem(v, U64, true);
+  if (why) throw invalid(field, why);
+  return exactInteger(v) as bigint;
 }
 
 // Checks linux.seccomp and returns what the addon compiles. Exported for validation alone.

@@ -1,7 +1,7 @@
 // The parent's side of the clone and the sync handshake, one for the init (create, run) and
 // for exec. The child's messages are expected by name; an ERROR becomes a SkiffError in the
 // words of the step that failed, EOF during setup the caller's words.
-import { SkiffError } from '../errors';
+import { SkiffError, goQuote } from '../errors';
 import { native, Sync } from '../native';
 import type { NativePlan, SyncMessage } from '../native';
 import { killAndReap } from './proc';
@@ -9,7 +9,11 @@ import { killAndReap } from './proc';
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
 export function describeChildError(m: SyncMessage): string {
   const cause = m.errno ? m.message.charAt(0).toLowerCase() + m.message.slice(1) : '';
-  if (m.step.startsWith('exec: ')) return `exec: ${JSON.stringify(m.detail)}: ${m.step.slice(6)}`;
+  if (m.step === 'exec' || m.step.startsWith('exec: ')) {
+    // Go's exec.LookPath errors, as runc reports them, errno text included.
+    const what = m.step === 'exec: stat' ? `stat ${m.detail}` : m.step.slice(6);
+    return `exec: ${goQuote(m.detail)}: ${[what, cause].filter(Boolean).join(': ')}`;
+  }
   return [m.step, m.detail].filter(Boolean).join(' ') + (cause ? `: ${cause}` : '');
 }
 

@@ -1,6 +1,7 @@
 // Capability and rlimit names as the runtime-spec writes them, and their kernel numbers.
 import * as fs from 'fs';
 import { SkiffError } from '../errors';
+import { JsonNumber, exactInteger } from './json';
 
 export const CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
@@ -44,9 +45,11 @@ export const RLIMITS: Record<string, number> = {
   RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
 
-const RLIM_INFINITY = 0xffffffffffffffffn;
-
-// JSON numbers cannot hold 2^64-1 exactly; anything that large means "unlimited".
-export function rlimitValue(v: number): bigint {
-  return v >= 2 ** 64 - 1 ? RLIM_INFINITY : BigInt(Math.floor(v));
+// A limit as setrlimit takes it. The config's literal is kept (JsonNumber) where a double
+// cannot hold it: 18446744073709551615 is RLIM_INFINITY, 18446744073709551614 is not.
+// Validation has refused anything that is not an exact integer in [0, 2^64-1].
+export function rlimitValue(v: number | JsonNumber): bigint {
+  const n = exactInteger(v);
+  if (n === null) throw new SkiffError(`rlimit ${String(v)}: not an exact integer`);
+  return n;
 }

@@ -1,4 +1,5 @@
 // runtime-spec 1.2 config.json types (the parts Skiff reads). Validation lives in validate.ts.
+import type { JsonNumber } from './json';
 
 export interface Spec {
   ociVersion: string;
@@ -30,8 +31,9 @@ export interface Capabilities {
 
 export interface Rlimit {
   type: string;
-  soft: number;
-  hard: number;
+  // a JsonNumber where a double cannot hold the literal (RLIM_INFINITY is 2^64-1)
+  soft: number | JsonNumber;
+  hard: number | JsonNumber;
 }
 
 export interface Process {

@@ -2,8 +2,9 @@
 // properties Skiff cannot honour yet are refused by name rather than ignored.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SkiffError } from '../errors';
+import { SkiffError, goQuote } from '../errors';
 import type { Spec } from './spec';
+import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from '../launch/seccomp';
 
@@ -11,7 +12,6 @@ const invalid = (field: string, why: string) => new SkiffError(`config.json: ${f
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: Json) => typeof v === 'number' && Number.isInteger(v);
 
 function obj(v: Json, field: string): Record<string, Json> {
   if (!isObj(v)) throw invalid(field, 'must be an object');
@@ -21,12 +21,17 @@ function str(v: Json, field: string): string {
   if (typeof v !== 'string') throw invalid(field, 'must be a string');
   return v;
 }
-function int(v: Json, field: string, min = -Infinity, max = Infinity): number {
-  if (!isInt(v)) throw invalid(field, 'must be an integer');
-  const n = v as number;
-  if (n < min || n > max) throw invalid(field, `must be between ${min} and ${max}`);
-  return n;
+// An integer in `range` that a JS number holds exactly: what reaches the kernel is what the
+// config says, never a rounded or wrapped value.
+function int(v: Json, field: string, range: IntRange): number {
+  const why = integerProblem(v, range);
+  if (why) throw invalid(field, why);
+  return Number(v);
 }
+const ID: IntRange = [0n, 2n ** 32n - 2n]; // (uid_t)-1 means "leave unchanged" to the kernel
+const DEVICE_NUMBER: IntRange = [-1n, U32[1]]; // -1: any, in device cgroup rules
+// Hook timeouts become milliseconds in an int (poll) and a Node timer.
+const HOOK_TIMEOUT: IntRange = [1n, 2147483n];
 function bool(v: Json, field: string): boolean {
   if (typeof v !== 'boolean') throw invalid(field, 'must be true or false');
   return v;
@@ -56,10 +61,38 @@ function checkIdMappings(v: Json, field: string): void {
   arr(v, field).forEach((m, i) => {
     const f = `${field}[${i}]`;
     const o = obj(m, f);
-    int(o.containerID, `${f}.containerID`, 0, 2 ** 32 - 1);
-    int(o.hostID, `${f}.hostID`, 0, 2 ** 32 - 1);
-    int(o.size, `${f}.size`, 1, 2 ** 32 - 1);
+    const size = int(o.size, `${f}.size`, [1n, U32[1]]);
+    // The kernel refuses a range that runs past 2^32-1 (EINVAL on the map write).
+    for (const k of ['containerID', 'hostID']) {
+      if (int(o[k], `${f}.${k}`, U32) + size > 2 ** 32) throw invalid(`${f}.${k}`, `${o[k]} + size ${size} runs past 4294967295`);
+    }
   });
+}
+
+// runc's rules for an environment entry (libcontainer prepareEnv), in its words.
+export function envProblem(e: string): string | undefined {
+  const eq = e.indexOf('=');
+  if (eq < 0) return `invalid environment variable: ${goQuote(e)}`;
+  if (eq === 0) return `environment variable name can't be empty: ${goQuote(e)}`;
+  if (e.slice(0, eq).includes('\0')) return `environment variable name can't contain null(\\x00): ${goQuote(e)}`;
+  if (e.includes('\0')) return `environment variable value can't contain null(\\x00): ${goQuote(e)}`;
+  return undefined;
+}
+
+// Every string the runtime hands on ends up a C string (argv, paths, mount data, sysctls) or
+// a Node path, where a NUL byte would silently cut it short. Annotations never leave JSON.
+function refuseNul(v: Json, field: string): void {
+  if (typeof v === 'string') {
+    if (v.includes('\0')) throw invalid(field, `must not contain a NUL byte: ${goQuote(v)}`);
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => refuseNul(x, `${field}[${i}]`));
+  } else if (isObj(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const name = field ? `${field}.${k}` : k;
+      if (k.includes('\0')) throw invalid(name, `the key must not contain a NUL byte: ${goQuote(k)}`);
+      if (name !== 'annotations') refuseNul(x, name);
+    }
+  }
 }
 
 export function checkProcess(p: Record<string, Json>): void {
@@ -69,18 +102,21 @@ export function checkProcess(p: Record<string, Json>): void {
   if (p.cwd === undefined) throw invalid('process.cwd', 'is required');
   const cwd = str(p.cwd, 'process.cwd');
   if (!path.isAbsolute(cwd)) throw invalid('process.cwd', `must be an absolute path, not ${JSON.stringify(cwd)}`);
-  opt(p, 'env', strArray, f);
+  opt(p, 'env', strArray, f)?.forEach((e, i) => {
+    const why = envProblem(e);
+    if (why) throw invalid(`process.env[${i}]`, why);
+  });
   opt(p, 'terminal', bool, f);
   if (p.user === undefined) throw invalid('process.user', 'is required');
   const user = obj(p.user, 'process.user');
-  int(user.uid, 'process.user.uid', 0, 2 ** 32 - 2);
-  int(user.gid, 'process.user.gid', 0, 2 ** 32 - 2);
-  opt(user, 'umask', (v, n) => int(v, n, 0, 0o777), 'process.user.');
+  int(user.uid, 'process.user.uid', ID);
+  int(user.gid, 'process.user.gid', ID);
+  opt(user, 'umask', (v, n) => int(v, n, [0n, 0o777n]), 'process.user.');
   if (user.additionalGids !== undefined)
-    arr(user.additionalGids, 'process.user.additionalGids').forEach((g, i) => int(g, `process.user.additionalGids[${i}]`, 0, 2 ** 32 - 2));
+    arr(user.additionalGids, 'process.user.additionalGids').forEach((g, i) => int(g, `process.user.additionalGids[${i}]`, ID));
   if (user.username !== undefined) str(user.username, 'process.user.username');
   opt(p, 'noNewPrivileges', bool, f);
-  opt(p, 'oomScoreAdj', (v, n) => int(v, n, -1000, 1000), f);
+  opt(p, 'oomScoreAdj', (v, n) => int(v, n, [-1000n, 1000n]), f);
   if (p.capabilities !== undefined) {
     const caps = obj(p.capabilities, 'process.capabilities');
     for (const k of Object.keys(caps)) {
@@ -94,17 +130,22 @@ export function checkProcess(p: Record<string, Json>): void {
       const n = `process.rlimits[${i}]`;
       const o = obj(r, n);
       str(o.type, `${n}.type`);
-      int(o.soft, `${n}.soft`, 0);
-      int(o.hard, `${n}.hard`, 0);
-      if ((o.soft as number) > (o.hard as number)) throw invalid(n, `soft limit ${o.soft} is above hard limit ${o.hard}`);
+      // Kept as bigints all the way to setrlimit: 18446744073709551615 is RLIM_INFINITY.
+      const [soft, hard] = ['soft', 'hard'].map((k) => {
+        const why = integerProblem(o[k], U64, true);
+        if (why) throw invalid(`${n}.${k}`, why);
+        return exactInteger(o[k]) as bigint;
+      });
+      if (soft > hard) throw invalid(n, `soft limit ${soft} is above hard limit ${hard}`);
     });
   }
   if (p.consoleSize !== undefined) {
     const c = obj(p.consoleSize, 'process.consoleSize');
-    int(c.height, 'process.consoleSize.height', 0);
-    int(c.width, 'process.consoleSize.width', 0);
+    int(c.height, 'process.consoleSize.height', U16);
+    int(c.width, 'process.consoleSize.width', U16);
   }
   for (const k of UNSUPPORTED.process) if (p[k] !== undefined) throw invalid(`process.${k}`, 'is not supported by skiff yet');
+  refuseNul(p, 'process');
   // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
   if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
     if (!fs.existsSync('/sys/kernel/security/apparmor')) throw new SkiffError('apparmor: config provided but apparmor not supported');
@@ -170,12 +211,12 @@ function checkLinux(l: Record<string, Json>): void {
       const p = str(o.path, `${n}.path`);
       if (!path.isAbsolute(p)) throw invalid(`${n}.path`, 'must be an absolute path');
       if (type !== 'p') {
-        int(o.major, `${n}.major`, 0);
-        int(o.minor, `${n}.minor`, 0);
+        int(o.major, `${n}.major`, U32);
+        int(o.minor, `${n}.minor`, U32);
       }
-      opt(o, 'fileMode', (v, x) => int(v, x, 0, 0o7777), `${n}.`);
-      opt(o, 'uid', (v, x) => int(v, x, 0), `${n}.`);
-      opt(o, 'gid', (v, x) => int(v, x, 0), `${n}.`);
+      opt(o, 'fileMode', (v, x) => int(v, x, [0n, 0o7777n]), `${n}.`);
+      opt(o, 'uid', (v, x) => int(v, x, U32), `${n}.`);
+      opt(o, 'gid', (v, x) => int(v, x, U32), `${n}.`);
     });
   }
   if (l.resources !== undefined) {
@@ -188,8 +229,8 @@ function checkLinux(l: Record<string, Json>): void {
         bool(o.allow, `${n}.allow`);
         if (o.type !== undefined && !['a', 'c', 'b'].includes(o.type as string)) throw invalid(`${n}.type`, 'must be a, c or b');
         if (o.access !== undefined && !/^[rwm]+$/.test(str(o.access, `${n}.access`))) throw invalid(`${n}.access`, 'must be made of r, w and m');
-        if (o.major !== undefined && o.major !== null) int(o.major, `${n}.major`, -1);
-        if (o.minor !== undefined && o.minor !== null) int(o.minor, `${n}.minor`, -1);
+        if (o.major !== undefined && o.major !== null) int(o.major, `${n}.major`, DEVICE_NUMBER);
+        if (o.minor !== undefined && o.minor !== null) int(o.minor, `${n}.minor`, DEVICE_NUMBER);
       });
     }
   }
@@ -223,12 +264,13 @@ export function validateSpec(raw: Json): Spec {
         if (!path.isAbsolute(str(o.path, `${f}.path`))) throw invalid(`${f}.path`, 'must be an absolute path');
         opt(o, 'args', strArray, `${f}.`);
         opt(o, 'env', strArray, `${f}.`);
-        opt(o, 'timeout', (v, n) => int(v, n, 1), `${f}.`);
+        opt(o, 'timeout', (v, n) => int(v, n, HOOK_TIMEOUT), `${f}.`);
       });
     }
   }
   if (s.linux !== undefined) checkLinux(obj(s.linux, 'linux'));
   else throw invalid('linux', 'is required on Linux');
+  refuseNul(s, '');
   return s as unknown as Spec;
 }
 
@@ -243,9 +285,14 @@ export function loadSpec(bundle: string): Spec {
     if (err.code === 'ENOENT') throw new SkiffError(`JSON specification file config.json not found in bundle ${bundle}`);
     throw new SkiffError(`read ${file}: ${err.message}`);
   }
+  return parseSpec(text);
+}
+
+// config.json's text to a checked Spec; numbers are judged by their literal (json.ts).
+export function parseSpec(text: string): Spec {
   let raw: Json;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw new SkiffError(`config.json: invalid JSON: ${(e as Error).message}`);
   }

@@ -213,6 +213,6 @@ t.test('an id too long for a directory name is a clear error', async (t) => {
   const b = makeBundle();
   const r = rt.run(['create', '-b', b.dir, 'a'.repeat(300)]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /invalid container ID format/);
+  t.match(r.stderr, /container ID is too long: 300 characters/);
   t.notMatch(r.stderr, /ENAMETOOLONG/);
 });

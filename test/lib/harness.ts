@@ -60,9 +60,12 @@ export interface Result {
 }
 
 // NODE_EXTRA_CA_CERTS makes every Node start read a CA bundle (~60 ms here); Skiff needs none.
+// tap's NODE_OPTIONS loads its process-info hook into every Node child (~300 ms each), to
+// track coverage this suite does not collect.
 export function testEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
   return env;
 }
 
@@ -160,6 +163,17 @@ export function processesWith(marker: string): number[] {
     }
   }
   return pids;
+}
+
+// What a refused create or run must not leave: a state dir, a cgroup named after the id, an
+// init still waiting (it is a clone of the runtime until execve: its command line names the id).
+export function leftBehind(rt: Runtime, id: string): string[] {
+  const dir = path.join(rt.root, id);
+  return [
+    ...(fs.existsSync(dir) ? [`state dir ${dir}`] : []),
+    ...cgroupDirsNamed(id).map((d) => `cgroup ${d}`),
+    ...processesWith(id).filter((p) => p !== process.pid).map((p) => `process ${p}`),
+  ];
 }
 
 // An OCI image of the test rootfs for the engine tests: an OCI layout made with Debian's

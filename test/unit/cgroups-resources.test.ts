@@ -13,7 +13,7 @@ import { deviceProgram, emulate } from '../../src/cgroups/v2/bpf';
 import { effectiveRules } from '../../src/cgroups/devices';
 import { mergeResources, ramInBytes } from '../../src/cli/update';
 import { parseDuration } from '../../src/cli/events';
-import { toJson } from '../../src/cgroups/stats';
+import { toJson } from '../../src/oci/json';
 import type { Resources } from '../../src/oci/spec';
 
 const MB = 1024 * 1024;
