@@ -58,7 +58,7 @@ export abstract class FsCgroups<R extends CgroupRecord> {
       try {
         fs.mkdirSync(d);
       } catch (e) {
-        throw new SkiffError(`cgroup: mkdir ${d}: ${errnoText(e as NodeJS.ErrnoException)}`);
+        throw new SkiffError('setup', `cgroup: mkdir ${d}: ${errnoText(e as NodeJS.ErrnoException)}`);
       }
       this.made.push(d);
       onNew(d);

@@ -11,7 +11,7 @@ const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v
 class Checker {
   constructor(readonly file: string) {}
   fail(field: string, why: string): never {
-    throw new SkiffError(`${this.file}: ${field}: ${why}`);
+    throw new SkiffError('config', `${this.file}: ${field}: ${why}`);
   }
   obj(v: Json, field: string): Record<string, Json> {
     if (!isObj(v)) this.fail(field, 'must be an object');

@@ -31,7 +31,7 @@ export abstract class Writer {
   }
 
   fail(field: string, why: string): never {
-    throw new SkiffError(`${this.opts.file}: ${this.name(field)}: ${why}`);
+    throw new SkiffError('setup', `${this.opts.file}: ${this.name(field)}: ${why}`);
   }
 
   exists(ctrl: string, file: string, field: string): boolean {

@@ -34,7 +34,11 @@ export interface Parsed {
   help: boolean;
 }
 
-export class UsageError extends SkiffError {}
+export class UsageError extends SkiffError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 // "pid-file" -> "pidFile"
 export const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -20,16 +20,16 @@ export function parseDuration(s: string): number {
     ms += Number(m[1]) * unit[m[2]];
     end = re.lastIndex;
   }
-  if (!s || end !== s.length) throw new SkiffError(`invalid value "${s}" for flag -interval: parse error`);
+  if (!s || end !== s.length) throw new SkiffError('usage', `invalid value "${s}" for flag -interval: parse error`);
   return ms;
 }
 
 export default async function events(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const interval = parseDuration(String(inv.flags.interval ?? '5s'));
-  if (interval <= 0) throw new SkiffError('duration interval must be greater than 0');
+  if (interval <= 0) throw new SkiffError('usage', 'duration interval must be greater than 0');
   const c = loadContainer(inv.store, id);
-  if (c.status === 'stopped') throw new SkiffError(`container with id ${id} is not running`);
+  if (c.status === 'stopped') throw new SkiffError('wrongState', `container with id ${id} is not running`);
   assertAllowed('events', c.status, id);
   const emit = (e: object) => out(toJson(e) + '\n');
   if (inv.flags.stats) {

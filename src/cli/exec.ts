@@ -18,13 +18,13 @@ function processFromFlags(inv: Invocation, base: Process): Process {
     try {
       raw = parseJson(fs.readFileSync(String(f.process), 'utf8'));
     } catch (e) {
-      throw new SkiffError(`exec: process file ${f.process}: ${(e as Error).message}`);
+      throw new SkiffError('config', `exec: process file ${f.process}: ${(e as Error).message}`);
     }
     checkProcess(raw as Record<string, unknown>);
     return raw as Process;
   }
   const args = inv.args.slice(1);
-  if (args.length === 0) throw new SkiffError('exec: args must not be empty');
+  if (args.length === 0) throw new SkiffError('usage', 'exec: args must not be empty');
   const p = parseJson(toJson(base)) as Process;
   p.args = args;
   p.terminal = f.tty === true;
@@ -32,17 +32,17 @@ function processFromFlags(inv: Invocation, base: Process): Process {
   if (f.cwd) p.cwd = String(f.cwd);
   for (const kv of (f.env as string[] | undefined) ?? []) {
     const why = envProblem(kv);
-    if (why) throw new SkiffError(`unable to start container process: ${why}`);
+    if (why) throw new SkiffError('usage', `unable to start container process: ${why}`);
     const key = kv.split('=')[0];
     p.env = [...(p.env ?? []).filter((e) => e.split('=')[0] !== key), kv];
   }
   if (f.user) {
     const [uid, gid] = String(f.user).split(':');
-    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new SkiffError(`exec: invalid --user ${JSON.stringify(f.user)}: want uid[:gid]`);
+    if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new SkiffError('usage', `exec: invalid --user ${JSON.stringify(f.user)}: want uid[:gid]`);
     p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? p.user.gid : Number(gid) };
   }
   for (const g of (f.additionalGids as string[] | undefined) ?? []) {
-    if (!/^\d+$/.test(g)) throw new SkiffError(`exec: invalid --additional-gids ${JSON.stringify(g)}`);
+    if (!/^\d+$/.test(g)) throw new SkiffError('usage', `exec: invalid --additional-gids ${JSON.stringify(g)}`);
     p.user.additionalGids = [...(p.user.additionalGids ?? []), Number(g)];
   }
   for (const cap of (f.cap as string[] | undefined) ?? []) {
@@ -60,7 +60,7 @@ function processFromFlags(inv: Invocation, base: Process): Process {
 export default async function exec(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const f = inv.flags;
-  if (f.cgroup) throw new SkiffError('exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
+  if (f.cgroup) throw new SkiffError('host', 'exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
   const preserve = preserveFds(f.preserveFds);
   const base = loadContainer(inv.store, id).state.config.process!;
   const proc = processFromFlags(inv, base);

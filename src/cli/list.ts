@@ -29,7 +29,7 @@ function table(rows: string[][]): string {
 export default function list(inv: Invocation): void {
   const s = inv.store;
   const o = inv.flags;
-  if (o.format !== 'table' && o.format !== 'json') throw new SkiffError(`invalid format option ${JSON.stringify(o.format)}`);
+  if (o.format !== 'table' && o.format !== 'json') throw new SkiffError('usage', `invalid format option ${JSON.stringify(o.format)}`);
   const states: State[] = [];
   for (const id of s.ids()) {
     try {

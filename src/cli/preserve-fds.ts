@@ -21,10 +21,10 @@ function notPassed(fd: number): string | undefined {
 
 export function preserveFds(value: FlagValue | undefined): number {
   const n = Number(value ?? 0);
-  if (!Number.isInteger(n) || n < 0) throw new SkiffError(`invalid --preserve-fds ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0) throw new SkiffError('usage', `invalid --preserve-fds ${JSON.stringify(value)}`);
   for (let i = 0; i < n; i++) {
     const why = notPassed(3 + i);
-    if (why) throw new SkiffError(`unable to stat preserved-fd ${i} (of ${n}): ${why}`);
+    if (why) throw new SkiffError('usage', `unable to stat preserved-fd ${i} (of ${n}): ${why}`);
   }
   return n;
 }

@@ -27,13 +27,13 @@ function fromFlags(f: Flags): Record<string, Record<string, unknown>> {
   const uint = (flag: string, k: string) => {
     const v = str(k);
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new SkiffError(`invalid value for ${flag}: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+    if (!/^\d+$/.test(v)) throw new SkiffError('usage', `invalid value for ${flag}: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
     return Number(v);
   };
   const int = (flag: string, k: string) => {
     const v = str(k);
     if (v === undefined) return undefined;
-    if (!/^-?\d+$/.test(v)) throw new SkiffError(`invalid value for ${flag}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+    if (!/^-?\d+$/.test(v)) throw new SkiffError('usage', `invalid value for ${flag}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
     return Number(v);
   };
   const ram = (flag: string, k: string) => {
@@ -43,7 +43,7 @@ function fromFlags(f: Flags): Record<string, Record<string, unknown>> {
     try {
       return ramInBytes(v);
     } catch (e) {
-      throw new SkiffError(`invalid value for ${flag}: ${(e as Error).message}`);
+      throw new SkiffError('usage', `invalid value for ${flag}: ${(e as Error).message}`);
     }
   };
   const set = (o: Record<string, unknown>, k: string, v: unknown) => { if (v !== undefined) o[k] = v; };
@@ -75,15 +75,15 @@ function readResources(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
-    throw new SkiffError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    throw new SkiffError('config', `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
   }
   let r: unknown;
   try {
     r = parseJson(text);
   } catch (e) {
-    throw new SkiffError(`${file === '-' ? 'stdin' : file}: ${(e as Error).message}`);
+    throw new SkiffError('config', `${file === '-' ? 'stdin' : file}: ${(e as Error).message}`);
   }
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new SkiffError(`${file === '-' ? 'stdin' : file}: must be a JSON object`);
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new SkiffError('config', `${file === '-' ? 'stdin' : file}: must be a JSON object`);
   return r as Record<string, unknown>;
 }
 
@@ -114,8 +114,8 @@ export function mergeResources(old: Resources | undefined, upd: Record<string, u
 export default function update(inv: Invocation): void {
   const id = inv.args[0];
   const f = inv.flags;
-  if (f.l3CacheSchema) throw new SkiffError('Intel RDT/CAT: l3 cache schema is not enabled');
-  if (f.memBwSchema) throw new SkiffError('Intel RDT/MBA: memory bandwidth schema is not enabled');
+  if (f.l3CacheSchema) throw new SkiffError('host', 'Intel RDT/CAT: l3 cache schema is not enabled');
+  if (f.memBwSchema) throw new SkiffError('host', 'Intel RDT/MBA: memory bandwidth schema is not enabled');
   let upd: Record<string, unknown>;
   if (typeof f.resources === 'string' && f.resources !== '') {
     upd = readResources(f.resources);

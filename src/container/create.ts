@@ -51,21 +51,21 @@ function checkRootfs(spec: Spec, bundle: string): string {
   try {
     st = fs.statSync(rootfs);
   } catch {
-    throw new SkiffError(`rootfs (${rootfs}) does not exist`);
+    throw new SkiffError('config', `rootfs (${rootfs}) does not exist`);
   }
-  if (!st.isDirectory()) throw new SkiffError(`rootfs (${rootfs}) is not a directory`);
-  if (fs.realpathSync(rootfs) !== rootfs) throw new SkiffError('invalid rootfs: not an absolute path, or a symlink');
+  if (!st.isDirectory()) throw new SkiffError('config', `rootfs (${rootfs}) is not a directory`);
+  if (fs.realpathSync(rootfs) !== rootfs) throw new SkiffError('config', 'invalid rootfs: not an absolute path, or a symlink');
   return rootfs;
 }
 
 function checkRequest(spec: Spec, req: CreateRequest): void {
   if (spec.process?.terminal && !req.consoleSocket && !req.relayTerminal) {
-    throw new SkiffError('cannot allocate tty if skiff will detach without setting console socket');
+    throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
   if (req.systemdCgroup) {
     // slice:prefix:name paths mean asking systemd over D-Bus; without systemd there is no one to ask.
-    if (!fs.existsSync('/run/systemd/system')) throw new SkiffError('systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
-    throw new SkiffError('systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
+    if (!fs.existsSync('/run/systemd/system')) throw new SkiffError('host', 'systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
+    throw new SkiffError('host', 'systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
   }
 }
 
@@ -158,7 +158,7 @@ function runRuntimeHooks(m: Making, pid: number): void {
 function commit(store: Store, m: Making, pid: number, channel: SyncChannel): void {
   crashPoint('create', 'ready');
   const startTime = pidStartTime(pid);
-  if (!startTime) throw new SkiffError('container init exited during setup');
+  if (!startTime) throw new SkiffError('setup', 'container init exited during setup');
   Object.assign(m.state, { pid, initStartTime: startTime, created: new Date().toISOString() });
   delete m.state.creating;
   store.save(m.state);
@@ -193,7 +193,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       placed: (pid) => placeInit(m, plan, pid),
       createRuntime: (pid) => runRuntimeHooks(m, pid),
       // runc's words when the memory limit killed the init during setup.
-      exitedDuringSetup: () => new SkiffError(m.cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup'),
+      exitedDuringSetup: () => new SkiffError('setup', m.cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup'),
     });
     pid = spawned.pid;
     try {

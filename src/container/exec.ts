@@ -33,7 +33,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
   if (!(req.ignorePaused && c.status === 'paused')) assertAllowed('exec', c.status, req.id);
   const proc = req.process;
   if (proc.terminal && !req.consoleSocket && req.detach) {
-    throw new SkiffError('cannot allocate tty if skiff will detach without setting console socket');
+    throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
   const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
@@ -48,7 +48,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
         crashPoint('exec', 'spawned');
         c.cgroups.join(pid);
       },
-      exitedDuringSetup: () => new SkiffError('exec: the process exited during setup'),
+      exitedDuringSetup: () => new SkiffError('setup', 'exec: the process exited during setup'),
     }));
     crashPoint('exec', 'ready');
     channel.expectEof();

@@ -2,7 +2,7 @@
 // then acts. A lock is held for the operation only, never for a container's life, so every
 // command works on a container that a foreground `run` or `exec` supervises.
 import * as fs from 'fs';
-import { SkiffError, notExist } from '../errors';
+import { SkiffError, isKind } from '../errors';
 import { native } from '../native';
 import { cgroupsFor } from '../cgroups/manager';
 import type { Cgroups } from '../cgroups/manager';
@@ -51,7 +51,7 @@ export function startContainer(store: Store, id: string): ContainerState {
     // startContainer hooks run in the container, after the fifo, and read this file.
     if (hooks?.startContainer?.length) writeHookState(store.dir(id), hookState(c.state.config, id, c.state.bundle, 'created', c.state.pid, c.state.ociVersion));
     if (!native().openExecFifo(store.fifoPath(id), c.state.pid)) {
-      throw new SkiffError(`container ${id}: init exited before it could start`);
+      throw new SkiffError('setup', `container ${id}: init exited before it could start`);
     }
     crashPoint('start', 'fifo-opened');
     fs.rmSync(store.fifoPath(id), { force: true });
@@ -130,7 +130,7 @@ export function destroyLocked(store: Store, made: ContainerState, id: string): v
       if (c.state.pid === made.pid && c.state.initStartTime === made.initStartTime) destroy(store, c);
     });
   } catch (e) {
-    if ((e as Error).message !== notExist().message) throw e;
+    if (!isKind(e, 'notFound')) throw e;
   }
 }
 
@@ -140,7 +140,7 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
     unlock = store.lock(id);
   } catch (e) {
     // runc: deleting what is not there with --force succeeds.
-    if (force && (e as Error).message === notExist().message) return;
+    if (force && isKind(e, 'notFound')) return;
     throw e;
   }
   try {
@@ -151,7 +151,7 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
       // A directory without a readable state (a damaged file, a create killed before its
       // first write) is removed by --force: nothing else owns it, and no process can be
       // named from it.
-      if (force && e instanceof SkiffError) {
+      if (force && (isKind(e, 'notFound') || isKind(e, 'state'))) {
         store.remove(id);
         return;
       }

@@ -23,5 +23,5 @@ export function parseSignal(s: string): number {
       if (n >= 34 && n <= 64) return n;
     }
   }
-  throw new SkiffError(`unknown signal ${JSON.stringify(s)}`);
+  throw new SkiffError('usage', `unknown signal ${JSON.stringify(s)}`);
 }

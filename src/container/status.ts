@@ -26,16 +26,16 @@ export function assertAllowed(op: Operation, status: Status, id: string): void {
   if (allows(op, status)) return;
   switch (op) {
     case 'start':
-      if (status === 'stopped') throw new SkiffError('cannot start a container that has stopped');
-      if (status === 'running') throw new SkiffError('cannot start an already running container');
-      throw new SkiffError(`cannot start a container in the ${status} state`);
+      if (status === 'stopped') throw new SkiffError('wrongState', 'cannot start a container that has stopped');
+      if (status === 'running') throw new SkiffError('wrongState', 'cannot start an already running container');
+      throw new SkiffError('wrongState', `cannot start a container in the ${status} state`);
     case 'delete':
-      throw new SkiffError(`cannot delete container ${id} that is not stopped: ${status}`);
+      throw new SkiffError('wrongState', `cannot delete container ${id} that is not stopped: ${status}`);
     case 'resume':
-      throw new SkiffError('container not paused');
+      throw new SkiffError('wrongState', 'container not paused');
     case 'exec':
-      if (status === 'paused') throw new SkiffError('cannot exec in a paused container (use --ignore-paused to override)');
-      throw new SkiffError('cannot exec in a stopped container');
+      if (status === 'paused') throw new SkiffError('wrongState', 'cannot exec in a paused container (use --ignore-paused to override)');
+      throw new SkiffError('wrongState', 'cannot exec in a stopped container');
     default:
       throw notRunning();
   }

@@ -24,9 +24,9 @@ const ID_PATTERN = /^[\w+.-]+$/;
 const MAX_ID_LENGTH = 255;
 
 export function validateId(id: string): void {
-  if (!id) throw new SkiffError('container id cannot be empty');
-  if (!ID_PATTERN.test(id) || id === '.' || id === '..') throw new SkiffError('invalid container ID format');
-  if (id.length > MAX_ID_LENGTH) throw new SkiffError(`container ID is too long: ${id.length} characters, a file name holds at most ${MAX_ID_LENGTH}`);
+  if (!id) throw new SkiffError('usage', 'container id cannot be empty');
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..') throw new SkiffError('usage', 'invalid container ID format');
+  if (id.length > MAX_ID_LENGTH) throw new SkiffError('usage', `container ID is too long: ${id.length} characters, a file name holds at most ${MAX_ID_LENGTH}`);
 }
 
 // The process that is creating a container, named for good by its pid and start time.
@@ -57,7 +57,7 @@ export interface ContainerState {
 // Checks what the rest of Skiff reads from state.json, so that a damaged file is one clear
 // error for that container and never a TypeError (or a made-up state) somewhere later.
 function checkShape(id: string, v: unknown): ContainerState {
-  const bad = (why: string) => new SkiffError(`container ${id}: state.json is damaged: ${why}`);
+  const bad = (why: string) => new SkiffError('state', `container ${id}: state.json is damaged: ${why}`);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('not a JSON object');
   const s = v as Record<string, unknown>;
   if (s.id !== id) throw bad(`its id ${JSON.stringify(s.id)} is not the directory's`);
@@ -100,7 +100,7 @@ export class Store {
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError('container with given ID already exists');
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError('exists', 'container with given ID already exists');
       throw e;
     }
     return { dir, unlock: this.lock(id) };
@@ -118,7 +118,7 @@ export class Store {
     try {
       value = parseJson(text);
     } catch (e) {
-      throw new SkiffError(`container ${id}: state.json is damaged: ${(e as Error).message}`);
+      throw new SkiffError('state', `container ${id}: state.json is damaged: ${(e as Error).message}`);
     }
     return checkShape(id, value);
   }

@@ -2,12 +2,15 @@
 // and refusing the rest keeps a blob's file name and its verification one and the same thing.
 import { createHash, Hash } from 'crypto';
 import { Transform, TransformCallback } from 'stream';
+import { SkiffError } from '../errors';
 
 const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
 
-export class ImageError extends Error {
-  constructor(message: string, readonly code = 'EIMAGE') {
-    super(message);
+// The image store's errors are Skiff's: kind 'image' (a bad or hostile image, a registry's
+// refusal), exit code 1.
+export class ImageError extends SkiffError {
+  constructor(message: string) {
+    super('image', message);
     this.name = 'ImageError';
   }
 }

@@ -45,15 +45,15 @@ export function runHooks(kind: string, hooks: Hook[] | undefined, stateJson: str
       timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
     });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-      throw new SkiffError(`${kind} hook ${h.path}: timed out after ${h.timeout}s`);
+      throw new SkiffError('setup', `${kind} hook ${h.path}: timed out after ${h.timeout}s`);
     }
     // A hook may exit without reading its stdin (runc ignores EPIPE there): its exit status
     // is its answer.
     const broken = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && r.status !== null;
-    if (r.error && !broken) throw new SkiffError(`${kind} hook ${h.path}: ${r.error.message}`);
+    if (r.error && !broken) throw new SkiffError('setup', `${kind} hook ${h.path}: ${r.error.message}`);
     if (r.status !== 0) {
       const why = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
-      throw new SkiffError(`${kind} hook ${h.path}: ${why}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+      throw new SkiffError('setup', `${kind} hook ${h.path}: ${why}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
     }
   }
 }

@@ -46,7 +46,7 @@ export function parseOptions(options: string[] | undefined, field: string): Pars
   let propagation = 0;
   const data: string[] = [];
   for (const o of options ?? []) {
-    if (UNSUPPORTED_OPTIONS.has(o)) throw new SkiffError(`config.json: ${field}: mount option ${JSON.stringify(o)} is not supported by skiff yet`);
+    if (UNSUPPORTED_OPTIONS.has(o)) throw new SkiffError('config', `config.json: ${field}: mount option ${JSON.stringify(o)} is not supported by skiff yet`);
     const f = FLAG_WORDS[o];
     if (f) flags = f[1] ? flags | f[0] : flags & ~f[0];
     else if (PROPAGATION[o] !== undefined) propagation = PROPAGATION[o];
@@ -59,13 +59,13 @@ const REMOUNT_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME 
   MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
 
 function bindMount(m: Mount, o: ParsedOptions, bundle: string, field: string): NativeMount {
-  if (!m.source) throw new SkiffError(`config.json: ${field}.source: a bind mount needs a source`);
+  if (!m.source) throw new SkiffError('config', `config.json: ${field}.source: a bind mount needs a source`);
   const source = path.resolve(bundle, m.source);
   let st: fs.Stats;
   try {
     st = fs.statSync(source);
   } catch {
-    throw new SkiffError(`config.json: ${field}.source: mount source ${source} does not exist`);
+    throw new SkiffError('config', `config.json: ${field}.source: mount source ${source} does not exist`);
   }
   const remount = o.flags & REMOUNT_FLAGS;
   return {
@@ -103,7 +103,7 @@ export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroup
     } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
       out.push(...cgroupMounts(m, o, cgroups, newCgroupNs));
     } else {
-      if (!m.type || m.type === 'none') throw new SkiffError(`config.json: ${field}.type: needed for a mount that is not a bind`);
+      if (!m.type || m.type === 'none') throw new SkiffError('config', `config.json: ${field}.type: needed for a mount that is not a bind`);
       out.push({
         source: m.source ?? m.type, destination: m.destination, fstype: m.type, data: o.data.join(',') || undefined,
         flags: o.flags, propagation: o.propagation, remount: 0, bind: false, sourceIsDir: true,

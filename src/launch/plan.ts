@@ -56,7 +56,7 @@ function devices(spec: Spec): NativeDevice[] {
 export function hostIdFor(maps: IdMapping[] | undefined, id: number): number {
   if (!maps || maps.length === 0) return id;
   for (const m of maps) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
-  throw new SkiffError(`config.json: linux.uidMappings: container id ${id} is not mapped`);
+  throw new SkiffError('config', `config.json: linux.uidMappings: container id ${id} is not mapped`);
 }
 
 function envValue(env: string[], name: string): string | undefined {
@@ -94,17 +94,17 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   const has = (t: string) => namespaces.some((n) => n.type === t);
   const newMountNs = (cloneFlags & CLONE_NEW.mount) !== 0;
   if (!newMountNs) {
-    throw new SkiffError(has('mount')
+    throw new SkiffError('config', has('mount')
       ? 'config.json: linux.namespaces: joining an existing mount namespace is not supported by skiff yet'
       : 'config.json: linux.namespaces: a mount namespace is required to set up the rootfs');
   }
-  if (spec.hostname && !has('uts')) throw new SkiffError('config.json: hostname: setting the hostname needs a uts namespace');
-  if (spec.domainname && !has('uts')) throw new SkiffError('config.json: domainname: setting the domainname needs a uts namespace');
+  if (spec.hostname && !has('uts')) throw new SkiffError('config', 'config.json: hostname: setting the hostname needs a uts namespace');
+  if (spec.domainname && !has('uts')) throw new SkiffError('config', 'config.json: domainname: setting the domainname needs a uts namespace');
   const inUserns = has('user');
   if (inUserns && !linux.uidMappings?.length && !namespaces.find((n) => n.type === 'user')?.path)
-    throw new SkiffError('config.json: linux.uidMappings: a new user namespace needs uid and gid mappings');
+    throw new SkiffError('config', 'config.json: linux.uidMappings: a new user namespace needs uid and gid mappings');
   if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
-    throw new SkiffError('config.json: linux.uidMappings: mappings are given but there is no user namespace');
+    throw new SkiffError('config', 'config.json: linux.uidMappings: mappings are given but there is no user namespace');
 
   const proc_ = processPlan(proc, rootfs, opts.preserveFds ?? 0);
   const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
@@ -151,7 +151,7 @@ export type ProcessPlan = Pick<NativePlan, 'rlimits' | 'oomScoreAdj' | 'uid' | '
 export function processPlan(proc: Process, rootfs: string, preserve: number): ProcessPlan {
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS[r.type];
-    if (resource === undefined) throw new SkiffError(`config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
+    if (resource === undefined) throw new SkiffError('config', `config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
     return { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), name: r.type };
   });
   const c = proc.capabilities;

@@ -4,7 +4,7 @@ import { SkiffError } from '../errors';
 import { native } from '../native';
 import { U64, exactInteger, integerProblem } from '../oci/json';
 
-const invalid = (field: string, why: string) => new SkiffError(`config.json: linux.seccomp${field}: ${why}`);
+const invalid = (field: string, why: string) => new SkiffError('config', `config.json: linux.seccomp${field}: ${why}`);
 
 const EPERM = 1;
 const ACTIONS: Record<string, (errno: number) => number> = {

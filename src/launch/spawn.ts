@@ -38,8 +38,8 @@ export class SyncChannel {
       m = null;
     }
     if (!m) throw onEof();
-    if (m.type === Sync.Error) throw new SkiffError(this.errorPrefix + describeChildError(m));
-    if (!types.includes(m.type)) throw new SkiffError(`container init sent ${NAMES[m.type] ?? m.type} where ${types.map((t) => NAMES[t]).join(' or ')} was due`);
+    if (m.type === Sync.Error) throw new SkiffError('setup', this.errorPrefix + describeChildError(m));
+    if (!types.includes(m.type)) throw new SkiffError('setup', `container init sent ${NAMES[m.type] ?? m.type} where ${types.map((t) => NAMES[t]).join(' or ')} was due`);
     return m;
   }
 
@@ -51,8 +51,8 @@ export class SyncChannel {
     } catch {
       return;
     }
-    if (m?.type === Sync.Error) throw new SkiffError(this.errorPrefix + describeChildError(m));
-    if (m) throw new SkiffError(`container init sent ${NAMES[m.type] ?? m.type} where its end was due`);
+    if (m?.type === Sync.Error) throw new SkiffError('setup', this.errorPrefix + describeChildError(m));
+    if (m) throw new SkiffError('setup', `container init sent ${NAMES[m.type] ?? m.type} where its end was due`);
   }
 
   close(): void {

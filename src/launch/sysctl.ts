@@ -43,7 +43,7 @@ function refusal(key: string, namespaces: Namespace[]): string | undefined {
 export function sysctlPlan(sysctl: Record<string, string> | undefined, namespaces: Namespace[]): { path: string; value: string }[] {
   return Object.entries(sysctl ?? {}).map(([key, value]) => {
     const why = refusal(key, namespaces);
-    if (why) throw new SkiffError(why);
+    if (why) throw new SkiffError('config', why);
     return { path: '/proc/sys/' + key.replace(/\./g, '/'), value };
   });
 }

@@ -33,7 +33,7 @@ export function capMask(names: string[] | undefined, field: string): bigint {
   const last = capLastCap();
   for (const name of names ?? []) {
     const n = CAPABILITIES.indexOf(name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
-    if (n < 0) throw new SkiffError(`config.json: ${field}: unknown capability ${JSON.stringify(name)}`);
+    if (n < 0) throw new SkiffError('config', `config.json: ${field}: unknown capability ${JSON.stringify(name)}`);
     if (n <= last) mask |= 1n << BigInt(n);
   }
   return mask;
@@ -50,6 +50,6 @@ export const RLIMITS: Record<string, number> = {
 // Validation has refused anything that is not an exact integer in [0, 2^64-1].
 export function rlimitValue(v: number | JsonNumber): bigint {
   const n = exactInteger(v);
-  if (n === null) throw new SkiffError(`rlimit ${String(v)}: not an exact integer`);
+  if (n === null) throw new SkiffError('config', `rlimit ${String(v)}: not an exact integer`);
   return n;
 }

@@ -8,7 +8,7 @@ import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from '../launch/seccomp';
 
-const invalid = (field: string, why: string) => new SkiffError(`config.json: ${field}: ${why}`);
+const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -148,10 +148,10 @@ export function checkProcess(p: Record<string, Json>): void {
   refuseNul(p, 'process');
   // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
   if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
-    if (!fs.existsSync('/sys/kernel/security/apparmor')) throw new SkiffError('apparmor: config provided but apparmor not supported');
+    if (!fs.existsSync('/sys/kernel/security/apparmor')) throw new SkiffError('config', 'apparmor: config provided but apparmor not supported');
   }
   if (p.selinuxLabel !== undefined && str(p.selinuxLabel, 'process.selinuxLabel') !== '') {
-    if (!fs.existsSync('/sys/fs/selinux/enforce')) throw new SkiffError('selinux: config provided but selinux not supported');
+    if (!fs.existsSync('/sys/fs/selinux/enforce')) throw new SkiffError('config', 'selinux: config provided but selinux not supported');
   }
 }
 
@@ -282,8 +282,8 @@ export function loadSpec(bundle: string): Spec {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new SkiffError(`JSON specification file config.json not found in bundle ${bundle}`);
-    throw new SkiffError(`read ${file}: ${err.message}`);
+    if (err.code === 'ENOENT') throw new SkiffError('config', `JSON specification file config.json not found in bundle ${bundle}`);
+    throw new SkiffError('config', `read ${file}: ${err.message}`);
   }
   return parseSpec(text);
 }
@@ -294,7 +294,7 @@ export function parseSpec(text: string): Spec {
   try {
     raw = parseJson(text);
   } catch (e) {
-    throw new SkiffError(`config.json: invalid JSON: ${(e as Error).message}`);
+    throw new SkiffError('config', `config.json: invalid JSON: ${(e as Error).message}`);
   }
   return validateSpec(raw);
 }

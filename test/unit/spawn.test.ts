@@ -34,7 +34,7 @@ t.test('init: GO after placement, hooks at CREATE_RUNTIME, done at READY', async
   const r = spawn(plan, {
     placed: (pid) => log.push(`placed ${pid}`),
     createRuntime: () => log.push('hooks'),
-    exitedDuringSetup: () => new SkiffError('gone'),
+    exitedDuringSetup: () => new SkiffError('setup', 'gone'),
   });
   t.equal(r.pid, FAKE_PID);
   t.same(log, ['clone', `placed ${FAKE_PID}`, `send ${Sync.Go}`, `recv ${Sync.CreateRuntime}`, 'hooks', `send ${Sync.HooksDone}`, `recv ${Sync.Ready}`]);
@@ -43,22 +43,22 @@ t.test('init: GO after placement, hooks at CREATE_RUNTIME, done at READY', async
 t.test("an ERROR is the child's words, and the child is killed, reaped and its socket closed", async (t) => {
   const log: string[] = [];
   useAddonForTests(scripted([{ type: Sync.Error, errno: 1, step: 'mount proc on', detail: '/proc', message: 'Operation not permitted' }], log));
-  t.throws(() => spawn(plan, { errorPrefix: 'pre: ', placed: () => {}, exitedDuringSetup: () => new SkiffError('gone') }),
+  t.throws(() => spawn(plan, { errorPrefix: 'pre: ', placed: () => {}, exitedDuringSetup: () => new SkiffError('setup', 'gone') }),
     /^pre: mount proc on \/proc: operation not permitted$/);
   t.same(log.slice(-2), ['close', 'reap']);
 });
 
 t.test('EOF before READY is the caller\'s words; an unexpected message is named', async (t) => {
   useAddonForTests(scripted([null], []));
-  t.throws(() => spawn(plan, { placed: () => {}, exitedDuringSetup: () => new SkiffError('init died') }), /^init died$/);
+  t.throws(() => spawn(plan, { placed: () => {}, exitedDuringSetup: () => new SkiffError('setup', 'init died') }), /^init died$/);
   useAddonForTests(scripted([{ type: Sync.CreateRuntime }], []));
-  t.throws(() => spawn(plan, { placed: () => {}, exitedDuringSetup: () => new SkiffError('x') }),
+  t.throws(() => spawn(plan, { placed: () => {}, exitedDuringSetup: () => new SkiffError('setup', 'x') }),
     /container init sent CREATE_RUNTIME where READY was due/, 'exec has no CREATE_RUNTIME step');
 });
 
 t.test('a failure in placement kills the child before anything is sent', async (t) => {
   const log: string[] = [];
   useAddonForTests(scripted([], log));
-  t.throws(() => spawn(plan, { placed: () => { throw new SkiffError('no cgroup'); }, exitedDuringSetup: () => new SkiffError('x') }), /no cgroup/);
+  t.throws(() => spawn(plan, { placed: () => { throw new SkiffError('setup', 'no cgroup'); }, exitedDuringSetup: () => new SkiffError('setup', 'x') }), /no cgroup/);
   t.same(log, ['clone', 'close', 'reap']);
 });

@@ -29,3 +29,14 @@ t.test('container ids', async (t) => {
   for (const ok of ['a', 'abc-DEF_1.2+3']) t.doesNotThrow(() => validateId(ok));
   for (const bad of ['', '.', '..', 'a/b', 'a b', 'ä']) t.throws(() => validateId(bad));
 });
+
+t.test('errors carry a kind that callers test, not their words', async (t) => {
+  const { SkiffError, isKind, notExist } = await import('../../src/errors');
+  const { ImageError } = await import('../../src/image/digest');
+  t.ok(isKind(notExist(), 'notFound'));
+  t.notOk(isKind(new Error('container does not exist'), 'notFound'), 'a plain error with the same words is not one');
+  t.ok(new ImageError('bad layer') instanceof SkiffError, 'the image store throws the same type');
+  t.equal(new ImageError('x').kind, 'image');
+  t.throws(() => assertAllowed('start', 'running', 'x'), { kind: 'wrongState' });
+  t.throws(() => validateId('a/b'), { kind: 'usage' });
+});

@@ -35,7 +35,7 @@ export function emulate(rules: DeviceRule[]): { defaultAllow: boolean; rules: Cl
       ex = new Map();
       continue;
     }
-    if (type !== 'b' && type !== 'c') throw new SkiffError(`devices: invalid device type ${JSON.stringify(type)}`);
+    if (type !== 'b' && type !== 'c') throw new SkiffError('config', `devices: invalid device type ${JSON.stringify(type)}`);
     const major = wild(r.major);
     const minor = wild(r.minor);
     const perms = permSet(r.access);
@@ -46,7 +46,7 @@ export function emulate(rules: DeviceRule[]): { defaultAllow: boolean; rules: Cl
         if (pm === major && pn === minor) continue;
         const partial = ex.get(key(type, pm, pn));
         if (partial && [...perms].some((p) => partial.perms.has(p))) {
-          throw new SkiffError(`devices: rule ${type} ${major < 0 ? '*' : major}:${minor < 0 ? '*' : minor} ${permStr(perms)} cannot punch a hole in the wildcard rule ${type} ${pm < 0 ? '*' : pm}:${pn < 0 ? '*' : pn} ${permStr(partial.perms)}`);
+          throw new SkiffError('config', `devices: rule ${type} ${major < 0 ? '*' : major}:${minor < 0 ? '*' : minor} ${permStr(perms)} cannot punch a hole in the wildcard rule ${type} ${pm < 0 ? '*' : pm}:${pn < 0 ? '*' : pn} ${permStr(partial.perms)}`);
         }
       }
       const cur = ex.get(k);
@@ -122,6 +122,6 @@ export function attachDeviceFilter(dir: string | undefined, rules: DeviceRule[] 
   try {
     cgroupNative().attachDeviceFilter(dir, prog);
   } catch (e) {
-    throw new SkiffError(`linux.resources.devices: ${(e as Error).message}`);
+    throw new SkiffError('config', `linux.resources.devices: ${(e as Error).message}`);
   }
 }
