@@ -6,7 +6,7 @@ import { SkiffError, goQuote } from '../errors';
 import type { Spec } from './spec';
 import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
-import { normalizeSeccomp } from '../launch/seccomp';
+import { normalizeSeccomp } from './seccomp';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { MS, parseOptions, needsDevSetup } from '../../src/launch/mounts';
+import { MS, parseOptions } from '../../src/oci/mountopts';
+import { needsDevSetup } from '../../src/launch/mounts';
 
 t.test('option words become flags, propagation and data', async (t) => {
   const o = parseOptions(['nosuid', 'noexec', 'ro', 'rslave', 'size=64k', 'mode=755'], 'm');

@@ -4,12 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { OomWatch } from '../manager';
-import { cgroupNative } from '../native';
+import { native } from '../../native';
 
 export function watchOom(dir: string | undefined, onOom: () => void, onGone: () => void): OomWatch {
   if (!dir) throw new Error('no memory cgroup: cannot watch for OOM');
   const control = path.join(dir, 'cgroup.event_control');
-  const efd = cgroupNative().eventfd();
+  const efd = native().cgroups.eventfd();
   const ofd = fs.openSync(path.join(dir, 'memory.oom_control'), fs.constants.O_RDONLY);
   fs.writeFileSync(control, `${efd} ${ofd}`);
   let closed = false;

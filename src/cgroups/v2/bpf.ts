@@ -5,7 +5,7 @@
 import type { DeviceRule } from '../../oci/spec';
 import { SkiffError } from '../../errors';
 import { effectiveRules } from '../devices';
-import { cgroupNative } from '../native';
+import { native } from '../../native';
 
 type Perm = 'r' | 'w' | 'm';
 const permSet = (s: string | undefined): Set<Perm> => new Set([...(s ?? 'rwm')].filter((c): c is Perm => 'rwm'.includes(c)));
@@ -120,7 +120,7 @@ export function attachDeviceFilter(dir: string | undefined, rules: DeviceRule[] 
   if (!dir) return;
   const prog = deviceProgram(effectiveRules(rules));
   try {
-    cgroupNative().attachDeviceFilter(dir, prog);
+    native().cgroups.attachDeviceFilter(dir, prog);
   } catch (e) {
     throw new SkiffError('config', `linux.resources.devices: ${(e as Error).message}`);
   }
