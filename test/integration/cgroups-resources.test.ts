@@ -241,11 +241,11 @@ t.test('device rules are enforced (v1 devices cgroup, v2 BPF program)', async (t
   const r2 = sk.run(['run', '-b', b2.dir, uniqueId('cg-dev')]);
   t.notMatch(r2.stdout, /can't open/, `allowed: ${r2.stdout}`);
   if (v2) {
-    const { cgroupNative } = await import('../../src/cgroups/native');
+    const { native } = await import('../../src/native');
     const b3 = makeBundle({ args: ['sleep', '100'] });
     const id3 = uniqueId('cg-dev');
     const pid = createStarted(b3.dir, id3, false);
-    t.equal(cgroupNative().deviceFilterCount(cgroupDirOf(pid, '')!), 1, 'one device program attached');
+    t.equal(native().cgroups.deviceFilterCount(cgroupDirOf(pid, '')!), 1, 'one device program attached');
     sk.run(['delete', '-f', id3]);
   }
 });
