@@ -2,7 +2,8 @@
 // is written (the drivers' translations are in v1/resources.ts and v2/resources.ts). Every
 // error names the field it is about.
 import { SkiffError } from '../errors';
-import { I64, IntRange, U16, U32, U64, integerProblem } from '../oci/json';
+import { I64, IntRange, U16, U32, U64, integerProblem, parseJson, toJson } from '../oci/json';
+import type { Resources } from '../oci/spec';
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -125,4 +126,28 @@ export function checkResources(r: Record<string, unknown>, file = 'config.json',
       }
     },
   });
+}
+
+// runc's merge (update.go): only what the update names changes; memory -1 without a swap
+// value means both unlimited.
+export function mergeResources(old: Resources | undefined, upd: Record<string, unknown>): Resources {
+  const r = parseJson(toJson(old ?? {})) as Record<string, Record<string, unknown>>;
+  const part = (k: string) => (upd[k] ?? {}) as Record<string, unknown>;
+  const into = (k: string, fields: string[]) => {
+    const src = part(k);
+    for (const f of fields) {
+      if (src[f] === undefined || src[f] === null) continue;
+      r[k] = r[k] ?? {};
+      r[k][f] = src[f];
+    }
+  };
+  into('memory', ['limit', 'reservation', 'swap', 'checkBeforeUpdate']);
+  const mem = part('memory');
+  if (mem.limit === -1 && (mem.swap === undefined || mem.swap === null)) r.memory.swap = -1;
+  into('cpu', ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle']);
+  into('blockIO', ['weight']);
+  const pids = part('pids');
+  if (typeof pids.limit === 'number' && pids.limit !== 0) r.pids = { limit: pids.limit };
+  if (upd.unified !== undefined && upd.unified !== null) r.unified = { ...(r.unified ?? {}), ...(upd.unified as Record<string, unknown>) };
+  return r as Resources;
 }

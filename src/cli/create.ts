@@ -1,7 +1,7 @@
 import { createContainer } from '../container/create';
 import type { CreateRequest } from '../container/create';
 import type { Invocation } from './main';
-import { preserveFds } from './preserve-fds';
+import { preserveFds } from './values';
 
 export function createRequest(inv: Invocation): CreateRequest {
   const f = inv.flags;

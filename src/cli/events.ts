@@ -8,21 +8,8 @@ import { toJson } from '../oci/json';
 import type { OomWatch } from '../cgroups/manager';
 import type { Invocation } from './main';
 import { out } from './output';
+import { parseDuration } from './values';
 
-// Go's time.ParseDuration for the units runc users write: "5s", "100ms", "1m30s", "1.5s".
-export function parseDuration(s: string): number {
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let ms = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(s))) {
-    ms += Number(m[1]) * unit[m[2]];
-    end = re.lastIndex;
-  }
-  if (!s || end !== s.length) throw new SkiffError('usage', `invalid value "${s}" for flag -interval: parse error`);
-  return ms;
-}
 
 export default async function events(inv: Invocation): Promise<void> {
   const id = inv.args[0];

@@ -9,7 +9,7 @@ import type { Process } from '../oci/spec';
 import { parseJson, toJson } from '../oci/json';
 import { supervise } from '../container/supervise';
 import type { Invocation } from './main';
-import { preserveFds } from './preserve-fds';
+import { preserveFds } from './values';
 
 function processFromFlags(inv: Invocation, base: Process): Process {
   const f = inv.flags;

@@ -6,18 +6,11 @@ import { SkiffError } from '../errors';
 import { logWarn } from '../log';
 import { withContainer } from '../container/ops';
 import { assertAllowed } from '../container/status';
-import { checkResources } from '../cgroups/resources';
-import type { Resources } from '../oci/spec';
+import { checkResources, mergeResources } from '../cgroups/resources';
+import { ramInBytes } from './values';
 import { parseJson } from '../oci/json';
 import type { Invocation } from './main';
 
-// docker/go-units RAMInBytes: "64m", "1.5GiB", "512k", plain bytes.
-export function ramInBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?(i?b)?$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const mult: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-  return Math.floor(Number(m[1]) * (m[2] ? mult[m[2].toLowerCase()] : 1));
-}
 
 type Flags = Invocation['flags'];
 
@@ -87,29 +80,6 @@ function readResources(file: string): Record<string, unknown> {
   return r as Record<string, unknown>;
 }
 
-// runc's merge (update.go): only what the update names changes; memory -1 without a swap
-// value means both unlimited.
-export function mergeResources(old: Resources | undefined, upd: Record<string, unknown>): Resources {
-  const r = JSON.parse(JSON.stringify(old ?? {})) as Record<string, Record<string, unknown>>;
-  const part = (k: string) => (upd[k] ?? {}) as Record<string, unknown>;
-  const into = (k: string, fields: string[]) => {
-    const src = part(k);
-    for (const f of fields) {
-      if (src[f] === undefined || src[f] === null) continue;
-      r[k] = r[k] ?? {};
-      r[k][f] = src[f];
-    }
-  };
-  into('memory', ['limit', 'reservation', 'swap', 'checkBeforeUpdate']);
-  const mem = part('memory');
-  if (mem.limit === -1 && (mem.swap === undefined || mem.swap === null)) r.memory.swap = -1;
-  into('cpu', ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle']);
-  into('blockIO', ['weight']);
-  const pids = part('pids');
-  if (typeof pids.limit === 'number' && pids.limit !== 0) r.pids = { limit: pids.limit };
-  if (upd.unified !== undefined && upd.unified !== null) r.unified = { ...(r.unified ?? {}), ...(upd.unified as Record<string, unknown>) };
-  return r as Resources;
-}
 
 export default function update(inv: Invocation): void {
   const id = inv.args[0];

@@ -11,8 +11,9 @@ import { cgroupsFor } from '../../src/cgroups/manager';
 import type { CgroupRecord, Cgroups } from '../../src/cgroups/manager';
 import { deviceProgram, emulate } from '../../src/cgroups/v2/bpf';
 import { effectiveRules } from '../../src/cgroups/devices';
-import { mergeResources, ramInBytes } from '../../src/cli/update';
-import { parseDuration } from '../../src/cli/events';
+import { mergeResources } from '../../src/cgroups/resources';
+import { ramInBytes } from '../../src/cli/values';
+import { parseDuration } from '../../src/cli/values';
 import { toJson } from '../../src/oci/json';
 import type { Resources } from '../../src/oci/spec';
 
