@@ -134,6 +134,17 @@ class Fields {
 const int64_t kU32 = 0xffffffffLL;
 const int64_t kI32 = 0x7fffffffLL;
 
+// Calls fn(Fields&) for each object of the array under key, then checks it read every key.
+template <typename Fn>
+void EachElement(Fields& f, const char* key, Need need, Fn fn) {
+  Napi::Array arr = f.array(key, need);
+  for (uint32_t i = 0; f.ok() && !arr.IsEmpty() && i < arr.Length(); i++) {
+    Fields e = f.element(arr, key, i);
+    fn(e);
+    e.done();
+  }
+}
+
 void FillStrings(PlanStorage& s, Fields& f, const char* key, std::vector<const char*>& out, bool null_terminate) {
   Napi::Array arr = f.array(key, Need::Required);
   for (uint32_t i = 0; f.ok() && !arr.IsEmpty() && i < arr.Length(); i++) {
@@ -143,9 +154,7 @@ void FillStrings(PlanStorage& s, Fields& f, const char* key, std::vector<const c
 }
 
 void ReadMounts(Fields& f, PlanStorage& s) {
-  Napi::Array mounts = f.array("mounts", Need::Required);
-  for (uint32_t i = 0; f.ok() && i < mounts.Length(); i++) {
-    Fields m = f.element(mounts, "mounts", i);
+  EachElement(f, "mounts", Need::Required, [&](Fields& m) {
     MountSpec ms;
     memset(&ms, 0, sizeof ms);
     ms.source = m.str(s, "source", Need::Optional);
@@ -157,17 +166,14 @@ void ReadMounts(Fields& f, PlanStorage& s) {
     ms.remount = (unsigned long)m.integer("remount", Need::Required, 0, kU32, 0);
     ms.bind = m.boolean("bind", Need::Required);
     ms.source_is_dir = m.boolean("sourceIsDir", Need::Required);
-    m.done();
     s.mounts.push_back(ms);
-  }
+  });
   s.plan.mounts = s.mounts.data();
   s.plan.nmounts = (int)s.mounts.size();
 }
 
 void ReadDevices(Fields& f, PlanStorage& s) {
-  Napi::Array devices = f.array("devices", Need::Required);
-  for (uint32_t i = 0; f.ok() && i < devices.Length(); i++) {
-    Fields d = f.element(devices, "devices", i);
+  EachElement(f, "devices", Need::Required, [&](Fields& d) {
     DeviceSpec ds;
     ds.path = d.str(s, "path", Need::Required);
     ds.mode = (mode_t)d.integer("mode", Need::Required, 0, kU32, 0);
@@ -177,34 +183,26 @@ void ReadDevices(Fields& f, PlanStorage& s) {
     ds.uid = (uid_t)d.integer("uid", Need::Required, 0, kU32, 0);
     ds.gid = (gid_t)d.integer("gid", Need::Required, 0, kU32, 0);
     ds.host_path = d.str(s, "hostPath", Need::Optional);
-    d.done();
     s.devices.push_back(ds);
-  }
+  });
   s.plan.devices = s.devices.data();
   s.plan.ndevices = (int)s.devices.size();
 }
 
 void ReadSysctlsAndRlimits(Fields& f, PlanStorage& s) {
-  Napi::Array sysctls = f.array("sysctls", Need::Required);
-  for (uint32_t i = 0; f.ok() && i < sysctls.Length(); i++) {
-    Fields sc = f.element(sysctls, "sysctls", i);
-    SysctlSpec spec = {sc.str(s, "path", Need::Required), sc.str(s, "value", Need::Required)};
-    sc.done();
-    s.sysctls.push_back(spec);
-  }
+  EachElement(f, "sysctls", Need::Required, [&](Fields& sc) {
+    s.sysctls.push_back({sc.str(s, "path", Need::Required), sc.str(s, "value", Need::Required)});
+  });
   s.plan.sysctls = s.sysctls.data();
   s.plan.nsysctls = (int)s.sysctls.size();
-  Napi::Array rlimits = f.array("rlimits", Need::Required);
-  for (uint32_t i = 0; f.ok() && i < rlimits.Length(); i++) {
-    Fields r = f.element(rlimits, "rlimits", i);
+  EachElement(f, "rlimits", Need::Required, [&](Fields& r) {
     RlimitSpec spec;
     spec.resource = (int)r.integer("resource", Need::Required, 0, 63, 0);
     spec.soft = (rlim_t)r.u64("soft");
     spec.hard = (rlim_t)r.u64("hard");
     spec.name = r.str(s, "name", Need::Required);
-    r.done();
     s.rlimits.push_back(spec);
-  }
+  });
   s.plan.rlimits = s.rlimits.data();
   s.plan.nrlimits = (int)s.rlimits.size();
 }
@@ -237,9 +235,7 @@ void ReadIdentity(Fields& f, PlanStorage& s) {
 }
 
 void ReadHooks(Fields& f, PlanStorage& s, const char* key, std::vector<HookSpec>& out) {
-  Napi::Array arr = f.array(key, Need::Optional);
-  for (uint32_t i = 0; f.ok() && !arr.IsEmpty() && i < arr.Length(); i++) {
-    Fields h = f.element(arr, key, i);
+  EachElement(f, key, Need::Optional, [&](Fields& h) {
     s.hook_arrays.emplace_back();
     FillStrings(s, h, "args", s.hook_arrays.back(), true);
     const char* const* argv = s.hook_arrays.back().data();
@@ -247,9 +243,8 @@ void ReadHooks(Fields& f, PlanStorage& s, const char* key, std::vector<HookSpec>
     FillStrings(s, h, "env", s.hook_arrays.back(), true);
     const char* path = h.str(s, "path", Need::Required);
     int timeout = (int)h.integer("timeout", Need::Required, 0, kI32, 0);
-    h.done();
     out.push_back({path, argv, s.hook_arrays.back().data(), timeout});
-  }
+  });
 }
 
 void ReadSeccompAndTerminal(Fields& f, PlanStorage& s) {
@@ -273,14 +268,11 @@ void ReadSeccompAndTerminal(Fields& f, PlanStorage& s) {
 }
 
 void ReadJoins(Fields& f, PlanStorage& s) {
-  Napi::Array joins = f.array("joins", Need::Required);
-  for (uint32_t i = 0; f.ok() && i < joins.Length(); i++) {
-    Fields j = f.element(joins, "joins", i);
+  EachElement(f, "joins", Need::Required, [&](Fields& j) {
     int type = (int)j.integer("type", Need::Required, 0, kI32, 0);
     const char* path = j.str(s, "path", Need::Required);
-    j.done();
     if (path) s.joins.emplace_back(type, path);
-  }
+  });
 }
 
 }  // namespace
