@@ -4,13 +4,12 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, uniqueId, Runtime } from '../lib/harness';
+import { makeBundle, differential, uniqueId, Runtime } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 import { blockDevice, cgroupDirOf, ctrlOf, isV2 } from './cgroups-helpers';
 
-const sk = skiff();
-const rc = runc();
-t.teardown(() => { sk.cleanup(); rc.cleanup(); });
+const { both, cleanup } = differential();
+t.teardown(cleanup);
 const v2 = isV2();
 const MB = 1024 * 1024;
 type Res = NonNullable<NonNullable<Spec['linux']>['resources']>;
@@ -46,9 +45,6 @@ function files(rt: Runtime, id: string): Record<string, string> {
   return out;
 }
 
-function both<T>(f: (rt: Runtime) => T): [T, T] {
-  return [f(rc), f(sk)];
-}
 
 const dev = blockDevice();
 const configs: [string, Res][] = [

@@ -2,16 +2,12 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime } from '../lib/harness';
+import { makeBundle, differential, tmpDir, uniqueId, Runtime } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
-const sk = skiff();
-const rc = runc();
-t.teardown(() => { sk.cleanup(); rc.cleanup(); });
+const { sk, rc, both, cleanup } = differential();
+t.teardown(cleanup);
 
-function both<T>(f: (rt: Runtime) => T): [T, T] {
-  return [f(rc), f(sk)];
-}
 
 t.test('spec output is runc\'s, but for the hostname and version', async (t) => {
   const [a, b] = both((rt) => {

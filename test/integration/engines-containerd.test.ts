@@ -6,21 +6,14 @@ import t from 'tap';
 import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ociImage, SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ctrClient, ociImage, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const IMAGE = 'docker.io/library/busybox:latest';
 const work = tmpDir('containerd');
 const sock = path.join(work, 'containerd.sock');
 let daemon: ChildProcess | undefined;
 
-function ctr(args: string[], opts: { tty?: boolean; timeout?: number } = {}) {
-  const argv = ['--address', sock, '-n', 'skiff-test', ...args];
-  // ctr -t wants a real terminal: script(1) gives it one.
-  const r = opts.tty
-    ? spawnSync('script', ['-qec', ['ctr', ...argv].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: opts.timeout ?? 60_000, env: testEnv(), input: '' })
-    : spawnSync('ctr', argv, { encoding: 'utf8', timeout: opts.timeout ?? 60_000, env: testEnv(), input: '' });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+const ctr = ctrClient(sock, 'skiff-test');
 
 function importImage(): void {
   const { tar } = ociImage(work, 'busybox', ['--config.cmd', 'sh']);

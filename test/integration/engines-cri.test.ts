@@ -7,7 +7,7 @@ import t from 'tap';
 import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ociImage, REPO, SKIFF, testEnv, tmpDir } from '../lib/harness';
+import { ctrClient, ociImage, REPO, SKIFF, testEnv, tmpDir } from '../lib/harness';
 
 const work = tmpDir('cri');
 const sock = path.join(work, 'containerd.sock');
@@ -18,15 +18,13 @@ function call<T>(method: string, req: object): Promise<T> {
   return new Promise((resolve, reject) => runtime[method](req, { deadline: Date.now() + 60_000 }, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))));
 }
 
-function ctr(args: string[]) {
-  return spawnSync('ctr', ['--address', sock, '-n', 'k8s.io', ...args], { encoding: 'utf8', env: testEnv() });
-}
+const ctr = ctrClient(sock, 'k8s.io');
 
 function image(name: string, cmd: string[]): void {
   // No PATH in an image config means none in the container (runc's rule): give one.
   const { tar } = ociImage(work, name, ['--config.env', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...cmd.flatMap((c) => ['--config.cmd', c])]);
   const r = ctr(['images', 'import', '--base-name', `docker.io/library/${name}`, tar]);
-  if (r.status !== 0) throw new Error(`ctr import ${name}: ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`ctr import ${name}: ${r.stderr}`);
 }
 
 t.before(async () => {

@@ -2,7 +2,7 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cgroupDirsNamed, makeBundle, processesWith, skiff, tmpDir, uniqueId } from '../lib/harness';
+import { cgroupDirsNamed, makeBundle, processesWith, skiff, tmpDir, uniqueId, waitFor } from '../lib/harness';
 
 const rt = skiff();
 t.teardown(() => rt.cleanup());
@@ -55,13 +55,6 @@ t.test('create -> start -> state -> kill -> delete', async (t) => {
   t.match(gone.stderr, /container does not exist/);
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('kill accepts names with and without SIG, and numbers; rejects unknown signals', async (t) => {
   const b = makeBundle({ args: ['sh', '-c', 'trap "exit 7" USR1; trap "exit 8" HUP; while :; do sleep 0.05; done'] });

@@ -116,14 +116,36 @@ export class Runtime {
   }
 }
 
-// Polls `cond` until it holds or `ms` pass; returns whether it held.
-export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+// Polls `cond` until it holds (true) or `ms` pass (throws, naming what was awaited).
+export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<true> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) return false;
+    if (Date.now() > end) throw new Error(`${what} not reached in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
   return true;
+}
+
+// runc and Skiff side by side, for differential tests: both(f) is [f(runc), f(skiff)].
+export function differential() {
+  const rc = runc();
+  const sk = skiff();
+  return {
+    rc, sk,
+    both: <T>(f: (rt: Runtime) => T): [T, T] => [f(rc), f(sk)],
+    cleanup: () => { sk.cleanup(); rc.cleanup(); },
+  };
+}
+
+// ctr against a private containerd: `ctrClient(sock, ns)(args)`; tty gets a terminal from script(1).
+export function ctrClient(sock: string, namespace: string) {
+  return (args: string[], opts: { tty?: boolean; timeout?: number } = {}) => {
+    const argv = ['--address', sock, '-n', namespace, ...args];
+    const r = opts.tty
+      ? spawnSync('script', ['-qec', ['ctr', ...argv].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: opts.timeout ?? 60_000, env: testEnv(), input: '' })
+      : spawnSync('ctr', argv, { encoding: 'utf8', timeout: opts.timeout ?? 60_000, env: testEnv(), input: '' });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  };
 }
 
 export const skiff = () => new Runtime(SKIFF, 'skiff');
