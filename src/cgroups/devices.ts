@@ -2,16 +2,12 @@
 // AllowedDevices). v1 writes them as devices.allow / devices.deny lines, v2 compiles them
 // into a BPF program.
 import type { DeviceRule } from '../oci/spec';
+import { DEFAULT_DEVICE_NODES } from '../oci/devices';
 
 export const DEFAULT_ALLOWED: DeviceRule[] = [
   { allow: true, type: 'c', major: null, minor: null, access: 'm' },
   { allow: true, type: 'b', major: null, minor: null, access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // /dev/random
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // /dev/full
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // /dev/tty
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // /dev/urandom
+  ...DEFAULT_DEVICE_NODES.map(({ major, minor }) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' }, // /dev/pts/*
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun

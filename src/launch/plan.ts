@@ -12,6 +12,7 @@ import { nativeMounts, needsDevSetup } from './mounts';
 import { MS, PROPAGATION } from '../oci/mountopts';
 import { compileSeccomp } from './seccomp';
 import { sysctlPlan } from './sysctl';
+import { DEFAULT_DEVICE_NODES } from '../oci/devices';
 import { PLAN_FILE_NAMES } from './statedir';
 
 export const CLONE_NEW: Record<string, number> = {
@@ -32,15 +33,10 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
-// The nodes every container gets (runc's default devices).
-const DEFAULT_DEVICES = [
-  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
-  ['/dev/tty', 5, 0], ['/dev/urandom', 1, 9], ['/dev/random', 1, 8],
-] as const;
 
 function devices(spec: Spec): NativeDevice[] {
   const out = new Map<string, NativeDevice>();
-  for (const [p, major, minor] of DEFAULT_DEVICES) {
+  for (const { path: p, major, minor } of DEFAULT_DEVICE_NODES) {
     out.set(p, { path: p, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0, hostPath: p });
   }
   for (const d of spec.linux?.devices ?? []) {
