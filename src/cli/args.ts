@@ -21,7 +21,7 @@ export interface CommandSpec {
   flags: FlagSpec[];
   help: string;
   module: string;        // './create': required only when the command runs
-  passthrough?: boolean; // every argument, flags too, belongs to the command (image)
+  subcommands?: CommandSpec[]; // a group (image): the next word picks one of these
 }
 
 export type FlagValue = string | boolean | string[] | undefined;
@@ -100,14 +100,21 @@ export function parse(argv: string[], globals: FlagSpec[], commands: CommandSpec
   let [i, help] = parseFlags(argv, 0, globals, global, true, rest, Infinity);
   const name = argv[i];
   if (name === undefined) return { global, flags: {}, args: [], help: help || !global.version };
-  const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
+  let command = commands.find((c) => c.name === name || c.aliases?.includes(name));
   if (!command) throw new UsageError(`No help topic for '${name}'`);
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
-  if (command.passthrough) return { global, command, flags, args: argv.slice(i + 1), help: false };
+  if (command.subcommands) {
+    const sub = argv[i + 1];
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { global, command, flags, args, help: true };
+    const found = command.subcommands.find((c) => c.name === sub || c.aliases?.includes(sub));
+    if (!found) throw new UsageError(`No help topic for '${name} ${sub}'`);
+    command = { ...found, name: `${command.name} ${found.name}` };
+    i++;
+  }
   [i, help] = parseFlags(argv, i + 1, command.flags, flags, false, args, command.max);
   if (!help && (args.length < command.min || args.length > command.max)) {
-    const n = command.min === command.max ? `exactly ${command.min}` : `at least ${command.min}`;
+    const n = command.min === command.max ? `exactly ${command.min}` : args.length < command.min ? `at least ${command.min}` : `at most ${command.max}`;
     throw new UsageError(`skiff: "${command.name}" requires ${n} argument(s)`);
   }
   return { global, command, flags, args, help };
@@ -121,6 +128,12 @@ function flagLines(flags: FlagSpec[]): string {
 }
 
 export function usage(globals: FlagSpec[], commands: CommandSpec[], command?: CommandSpec): string {
+  if (command?.subcommands) {
+    const subs = command.subcommands;
+    const width = Math.max(...subs.map((c) => c.name.length)) + 2;
+    return `NAME:\n   skiff ${command.name} - ${command.help}\n\nUSAGE:\n   skiff ${command.name} command [command options] [arguments...]\n\n` +
+      `COMMANDS:\n${subs.map((c) => `   ${c.name.padEnd(width)}${c.help}`).join('\n')}\n`;
+  }
   if (command) {
     return `NAME:\n   skiff ${command.name} - ${command.help}\n\nUSAGE:\n   skiff ${command.name} [command options] ${command.args}\n` +
       (command.flags.length ? `\nOPTIONS:\n${flagLines(command.flags)}\n` : '');

@@ -24,6 +24,29 @@ const createFlags: FlagSpec[] = [
 const format: FlagSpec = { long: 'format', short: 'f', value: 'value', default: 'table', help: 'table or json' };
 const id = { args: '<container-id>', min: 1, max: 1 };
 
+// skiff image ...: OCI images in a content-addressed store, and bundles made from them.
+const imageRoot: FlagSpec = { long: 'image-root', value: 'dir', help: 'image store directory (default /var/lib/skiff, or $SKIFF_IMAGE_ROOT)' };
+const platform: FlagSpec = { long: 'platform', value: 'os/arch[/variant]', help: 'platform to pick from a multi-platform image' };
+const imageName: FlagSpec = { long: 'name', value: 'ref', help: 'store the image under this name' };
+const noUnpack: FlagSpec = { long: 'no-unpack', help: 'store the blobs only; the first bundle unpacks the layers' };
+const IMAGE_COMMANDS: CommandSpec[] = [
+  { name: 'import', args: '<path>', min: 1, max: 1, module: './image/import', help: 'import an image from an OCI layout, oci-archive or docker-archive',
+    flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, imageRoot] },
+  { name: 'pull', args: '<ref>', min: 1, max: 1, module: './image/pull', help: 'pull an image from a registry (OCI distribution API)',
+    flags: [{ long: 'insecure', help: 'plain http (for loopback/test registries)' }, platform,
+      { long: 'creds', value: 'user:password', help: 'registry credentials (default: ~/.docker/config.json)' }, imageName, noUnpack,
+      { long: 'quiet', short: 'q', help: 'no progress output' }, imageRoot] },
+  { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, module: './image/bundle', help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
+    flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
+      { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },
+  { name: 'unbundle', args: '<dir>', min: 1, max: 1, module: './image/unbundle', help: 'unmount and remove a bundle', flags: [imageRoot] },
+  { name: 'ls', aliases: ['list'], args: '', min: 0, max: 0, module: './image/ls', help: 'list images with their disk usage',
+    flags: [{ long: 'quiet', short: 'q', help: 'names only' }, { long: 'json', help: 'machine-readable output' }, imageRoot] },
+  { name: 'inspect', args: '<image>', min: 1, max: 1, module: './image/inspect', help: 'show an image: manifest, config, layers and their disk usage', flags: [imageRoot] },
+  { name: 'rm', aliases: ['remove'], args: '<image>...', min: 1, max: 1000, module: './image/rm', help: 'remove image names (run prune to free the space)', flags: [imageRoot] },
+  { name: 'prune', args: '', min: 0, max: 0, module: './image/prune', help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
+];
+
 export const COMMANDS: CommandSpec[] = [
   { name: 'create', ...id, flags: createFlags, help: 'create a container', module: './create' },
   { name: 'run', ...id, help: 'create and run a container', module: './run', flags: [
@@ -91,5 +114,5 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<subcommand> [arguments...]', min: 0, max: Infinity, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', passthrough: true },
+  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
 ];

@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (p.command.name === 'create' || p.command.name === 'run') prefix = `skiff ${p.command.name} failed: `;
+    if (p.command.name.startsWith('image ')) prefix = `skiff ${p.command.name}: `;
     // runc's exec fails with 255, so a caller can tell its own errors from the process's.
     if (p.command.name === 'exec') {
       prefix = 'exec failed: ';
