@@ -4,16 +4,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { pipeline } from 'stream/promises';
-import { Hasher, ImageError, digestHex, sha256 } from './digest';
-import { ImageConfig, Manifest, parseJSON, layerCompression } from './media';
+import { ImageError, digestHex, sha256 } from './digest';
+import { ImageConfig, Manifest, parseJSON } from './media';
 import { findImage } from './refs';
 import { Store, atomicWrite, rmTree } from './store';
 import { withLease } from './lease';
 import { imageToSpec } from './config';
-import { decompressor } from './decompress';
 import { unpackLayer } from './layers';
-import { ensureLayers } from './ingest';
+import { ensureLayers, readLayerBlob } from './ingest';
 
 export type BundleMode = 'auto' | 'overlay' | 'copy';
 
@@ -71,11 +69,7 @@ async function copyLayers(store: Store, name: string, manifest: Manifest, diffID
   for (let i = 0; i < manifest.layers.length; i++) {
     const l = manifest.layers[i];
     const what = `image ${name}: layer ${diffIDs[i]}`;
-    const c = layerCompression(l.mediaType, what);
-    const diff = new Hasher();
-    const feed = pipeline(fs.createReadStream(store.blobPath(l.digest), { highWaterMark: 1 << 20 }), decompressor(c), diff);
-    await Promise.all([feed, unpackLayer(diff, rootfs, 'apply', what)]);
-    if (diff.digest() !== diffIDs[i]) throw new ImageError(`${what}: content does not match the diffID`);
+    await readLayerBlob(store.blobPath(l.digest), l, diffIDs[i], what, (s) => unpackLayer(s, rootfs, 'apply', what));
   }
 }
 

@@ -116,6 +116,11 @@ export async function prune(store: Store): Promise<PruneResult> {
       fs.rmSync(p, { force: true });
       res.blobs++;
     }
+    // A record outlives neither its blob nor the blob's last user.
+    for (const hex of fs.readdirSync(store.dir('blobs', 'diffid'))) {
+      if (keep.blobs.has('sha256:' + hex) && fs.existsSync(store.dir('blobs', 'sha256', hex))) continue;
+      fs.rmSync(store.dir('blobs', 'diffid', hex), { force: true });
+    }
     for (const hex of fs.readdirSync(store.dir('layers', 'sha256'))) {
       if (keep.layers.has('sha256:' + hex)) continue;
       // Out of sight in one rename first, so no reader ever sees a half-deleted layer.

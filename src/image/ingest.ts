@@ -11,7 +11,7 @@ import {
   Descriptor, ImageConfig, Index, INDEX_TYPES, Manifest, Platform, checkConfig, checkManifest, layerCompression, parseJSON, MT,
 } from './media';
 import { configMatches, formatPlatform, hostPlatform, selectManifest } from './platform';
-import { RefRecord, Store } from './store';
+import { RefRecord, Staging, Store } from './store';
 import { decompressor } from './decompress';
 import { unpackLayer, UnpackStats } from './layers';
 
@@ -80,22 +80,35 @@ export function checkStaged(file: string, got: string, bytes: number, desc: Desc
   }
 }
 
-/** Unpacks a verified layer blob into a staged layer dir, checking the diffID. */
-export async function unpackBlob(
-  blobFile: string, mediaType: string, diffID: string, dest: string, what: string,
-): Promise<UnpackStats> {
-  const lwhat = `${what}: layer ${diffID}`;
-  const compression = layerCompression(mediaType, lwhat);
-  fs.mkdirSync(path.join(dest, 'fs'), { recursive: true, mode: 0o755 });
+/**
+ * Streams a layer blob through its decompressor (into unpack, when given) and checks that what
+ * comes out is the diffID: the one check that ties a blob to the layer the config names.
+ */
+export async function readLayerBlob<T>(
+  blobFile: string, layer: Descriptor, diffID: string, lwhat: string, unpack?: (s: Readable) => Promise<T>,
+): Promise<{ bytes: number; result: T | undefined }> {
+  const compression = layerCompression(layer.mediaType, lwhat);
   const diff = new Hasher();
   const src = fs.createReadStream(blobFile, { highWaterMark: 1 << 20 });
   const feed = pipeline(src, decompressor(compression), diff).catch((e) => {
     throw new ImageError(`${lwhat}: ${compression === 'none' ? 'reading' : 'decompressing (' + compression + ')'} failed: ${(e as Error).message}`);
   });
-  const [, stats] = await Promise.all([feed, unpackLayer(diff, path.join(dest, 'fs'), 'overlay', lwhat)]);
+  if (!unpack) diff.resume();
+  const [, result] = await Promise.all([feed, unpack?.(diff)]);
   const got = diff.digest();
-  if (got !== diffID) throw new ImageError(`${lwhat}: uncompressed content does not match the diffID (content is ${got})`);
-  const meta = { diffID, size: diff.bytes, ...stats, created: new Date().toISOString() };
+  if (got !== diffID) throw new ImageError(`${lwhat}: uncompressed content does not match the diffID (blob ${layer.digest} holds ${got})`);
+  return { bytes: diff.bytes, result };
+}
+
+/** Unpacks a verified layer blob into a staged layer dir, checking the diffID. */
+export async function unpackBlob(
+  blobFile: string, layer: Descriptor, diffID: string, dest: string, what: string,
+): Promise<UnpackStats> {
+  const lwhat = `${what}: layer ${diffID}`;
+  fs.mkdirSync(path.join(dest, 'fs'), { recursive: true, mode: 0o755 });
+  const { bytes, result } = await readLayerBlob(blobFile, layer, diffID, lwhat, (s) => unpackLayer(s, path.join(dest, 'fs'), 'overlay', lwhat));
+  const stats = result!;
+  const meta = { diffID, size: bytes, ...stats, created: new Date().toISOString() };
   fs.writeFileSync(path.join(dest, 'meta.json'), JSON.stringify(meta) + '\n');
   return stats;
 }
@@ -195,70 +208,117 @@ class Serial {
   }
 }
 
+/** Fetches each blob of an image once into staging, a few at a time, and publishes them. */
+class BlobFetcher {
+  private jobs = new Map<string, Promise<string>>();
+  private staged: { file: string; digest: string }[] = [];
+  private slots: Semaphore;
+  constructor(private store: Store, private staging: Staging, private src: BlobSource, private opts: IngestOptions) {
+    this.slots = new Semaphore(opts.concurrency ?? 3);
+  }
+  /** The blob's file: the store's own copy, or one staged (and verified against its digest) here. */
+  fetch(layer: Descriptor): Promise<string> {
+    let job = this.jobs.get(layer.digest);
+    if (!job) {
+      job = (async () => {
+        if (this.store.hasBlob(layer.digest)) {
+          this.opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
+          return this.store.blobPath(layer.digest);
+        }
+        const file = this.staging.file(`blob-${digestHex(layer.digest)}`);
+        await this.slots.acquire();
+        try {
+          this.opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
+          await this.src.stageBlob(layer, file, this.opts.name);
+        } finally {
+          this.slots.release();
+        }
+        this.staged.push({ file, digest: layer.digest });
+        this.opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: false });
+        return file;
+      })();
+      job.catch(() => undefined); // awaited (and reported) by the caller
+      this.jobs.set(layer.digest, job);
+    }
+    return job;
+  }
+  commit(): void {
+    for (const b of this.staged) this.staging.commitBlob(b.file, b.digest);
+  }
+  /** Downloads started early may still run after a failure: their dir must outlive them. */
+  settle(): Promise<unknown> {
+    return Promise.allSettled(this.jobs.values());
+  }
+}
+
+interface PreparedLayers {
+  /** blob → diffID, for blobs verified here (the store has no record of them yet) */
+  verified: Map<string, string>;
+  unpacked: { dir: string; diffID: string }[];
+}
+
+/**
+ * Checks every layer blob against its diffID, unpacking the layers the store lacks on the way and
+ * only hashing the rest: a blob is trusted for a layer only once its content has been seen to be
+ * that layer, even when a layer with that diffID is already stored (or unpacked from another blob).
+ */
+async function prepareLayers(store: Store, staging: Staging, blobs: BlobFetcher, r: Resolved, opts: IngestOptions): Promise<PreparedLayers> {
+  const what = opts.name;
+  const out: PreparedLayers = { verified: new Map(), unpacked: [] };
+  const checks = new Map<string, Promise<void>>();
+  const unpacking = new Set<string>();
+  const unpackQueue = new Serial();
+  await parallel(r.manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
+    const diffID = r.config.rootfs.diff_ids[i];
+    const known = store.blobDiffID(layer.digest);
+    if (known && known !== diffID) {
+      // Known from an earlier check: the same words as the check itself.
+      throw new ImageError(`${what}: layer ${diffID}: uncompressed content does not match the diffID (blob ${layer.digest} holds ${known})`);
+    }
+    const needLayer = opts.unpack !== false && !store.hasLayer(diffID) && !unpacking.has(diffID);
+    if (known && !needLayer) {
+      opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
+      return;
+    }
+    const key = `${layer.digest} ${diffID}`;
+    let job = checks.get(key);
+    if (!job) {
+      if (needLayer) unpacking.add(diffID);
+      job = (async () => {
+        const file = await blobs.fetch(layer);
+        if (needLayer) {
+          const dir = staging.file(`layer-${digestHex(diffID)}`);
+          out.unpacked.push({ dir, diffID });
+          const t0 = Date.now();
+          const stats = await unpackQueue.run(() => unpackBlob(file, layer, diffID, dir, what));
+          opts.progress?.({ kind: 'layer-done', diffID, stats, ms: Date.now() - t0 });
+        } else {
+          await readLayerBlob(file, layer, diffID, `${what}: layer ${diffID}`);
+        }
+        if (!known) out.verified.set(layer.digest, diffID);
+      })();
+      checks.set(key, job);
+    }
+    await job;
+  });
+  return out;
+}
+
 export async function ingestImage(store: Store, src: BlobSource, top: Descriptor, opts: IngestOptions): Promise<RefRecord> {
   const what = opts.name;
   const staging = store.stage('ingest');
-  // Memoized so an image listing the same blob or diffID twice fetches and unpacks it once.
-  const blobJobs = new Map<string, Promise<string>>();
+  const blobs = new BlobFetcher(store, staging, src, opts);
   try {
-    const stagedBlobs: { file: string; digest: string }[] = [];
-    const stagedLayers: { dir: string; diffID: string }[] = [];
-    const layerJobs = new Map<string, Promise<void>>();
-    const slots = new Semaphore(opts.concurrency ?? 3);
-    const fetchBlob = (layer: Descriptor): Promise<string> => {
-      let job = blobJobs.get(layer.digest);
-      if (!job) {
-        job = (async () => {
-          if (store.hasBlob(layer.digest)) return store.blobPath(layer.digest);
-          const file = staging.file(`blob-${digestHex(layer.digest)}`);
-          await slots.acquire();
-          try {
-            opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
-            await src.stageBlob(layer, file, what);
-          } finally {
-            slots.release();
-          }
-          stagedBlobs.push({ file, digest: layer.digest });
-          opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: false });
-          return file;
-        })();
-        job.catch(() => undefined); // awaited (and reported) below
-        blobJobs.set(layer.digest, job);
-      }
-      return job;
-    };
     // Layers start downloading as soon as the manifest is known, while the config is fetched.
     const r = await resolveImage(src, top, what, opts.platform, (m) => {
-      for (const l of m.layers) if (!store.hasBlob(l.digest)) fetchBlob(l);
+      for (const l of m.layers) if (!store.hasBlob(l.digest)) blobs.fetch(l);
     });
-    const { manifest, config } = r;
-    const unpackQueue = new Serial();
-    await parallel(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
-      const diffID = config.rootfs.diff_ids[i];
-      const lazy = opts.unpack === false;
-      if (store.hasBlob(layer.digest) && (lazy || store.hasLayer(diffID))) {
-        opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
-        return;
-      }
-      const file = await fetchBlob(layer);
-      if (lazy || store.hasLayer(diffID)) return;
-      let job = layerJobs.get(diffID);
-      if (!job) {
-        const dir = staging.file(`layer-${digestHex(diffID)}`);
-        stagedLayers.push({ dir, diffID });
-        job = unpackQueue.run(async () => {
-          const t0 = Date.now();
-          const stats = await unpackBlob(file, layer.mediaType, diffID, dir, what);
-          opts.progress?.({ kind: 'layer-done', diffID, stats, ms: Date.now() - t0 });
-        });
-        layerJobs.set(diffID, job);
-      }
-      await job;
-    });
-    // Everything is verified: publish. Blobs and layers first, the name last.
-    for (const b of stagedBlobs) staging.commitBlob(b.file, b.digest);
-    for (const l of stagedLayers) staging.commitLayer(l.dir, l.diffID);
-    staging.commitBlobData(r.configBytes, manifest.config.digest);
+    const layers = await prepareLayers(store, staging, blobs, r, opts);
+    // Everything is verified: publish. Blobs and what they hold, then layers, the name last.
+    blobs.commit();
+    for (const [digest, diffID] of layers.verified) staging.commitDiffID(digest, diffID);
+    for (const l of layers.unpacked) staging.commitLayer(l.dir, l.diffID);
+    staging.commitBlobData(r.configBytes, r.manifest.config.digest);
     staging.commitBlobData(r.manifestBytes, r.manifestDesc.digest);
     if (r.index) staging.commitBlobData(r.index.bytes, r.index.desc.digest);
     const rec: RefRecord = {
@@ -270,8 +330,7 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
     store.setRef(rec);
     return rec;
   } finally {
-    // Downloads started early may still run after a failure: let them end before removing their dir.
-    await Promise.allSettled(blobJobs.values());
+    await blobs.settle();
     staging.drop();
   }
 }
@@ -288,7 +347,7 @@ export async function ensureLayers(store: Store, layers: Descriptor[], diffIDs: 
     const staging = store.stage('unpack');
     try {
       const dir = staging.file('layer');
-      await unpackBlob(store.blobPath(layers[i].digest), layers[i].mediaType, diffIDs[i], dir, what);
+      await unpackBlob(store.blobPath(layers[i].digest), layers[i], diffIDs[i], dir, what);
       staging.commitLayer(dir, diffIDs[i]);
     } finally {
       staging.drop();

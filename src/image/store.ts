@@ -29,6 +29,19 @@ export class Store {
   blobPath(digest: string): string {
     return this.dir('blobs', 'sha256', digestHex(digest));
   }
+  /** Where the diffID a layer blob was verified to decompress to is kept (as containerd's
+   *  "uncompressed" label), so a blob is decompressed once to be trusted, not on every import. */
+  diffIDRecord(digest: string): string {
+    return this.dir('blobs', 'diffid', digestHex(digest));
+  }
+  blobDiffID(digest: string): string | undefined {
+    try {
+      const d = fs.readFileSync(this.diffIDRecord(digest), 'utf8').trim();
+      return this.hasBlob(digest) ? d : undefined;
+    } catch {
+      return undefined;
+    }
+  }
   layerDir(diffID: string): string {
     return this.dir('layers', 'sha256', digestHex(diffID));
   }
@@ -38,7 +51,7 @@ export class Store {
   }
 
   init(): void {
-    for (const d of ['blobs/sha256', 'layers/sha256', 'refs', 'tmp', 'leases', 'bundles']) {
+    for (const d of ['blobs/sha256', 'blobs/diffid', 'layers/sha256', 'refs', 'tmp', 'leases', 'bundles']) {
       fs.mkdirSync(this.dir(d), { recursive: true, mode: 0o700 });
     }
   }
@@ -160,6 +173,10 @@ export class Staging {
     const f = this.file(`blob-${digestHex(digest)}`);
     fs.writeFileSync(f, data);
     this.commitBlob(f, digest);
+  }
+  /** Records what a published blob was verified to decompress to. */
+  commitDiffID(digest: string, diffID: string): void {
+    atomicWrite(this.store.diffIDRecord(digest), diffID + '\n', this.store.dir('tmp'));
   }
   /** Publishes an unpacked layer dir; if a concurrent unpack won the race, ours is discarded. */
   commitLayer(dir: string, diffID: string): void {
