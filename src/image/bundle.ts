@@ -7,7 +7,8 @@ import { spawnSync } from 'child_process';
 import { ImageError, digestHex, sha256 } from './digest';
 import { ImageConfig, Manifest, parseJSON } from './media';
 import { findImage } from './refs';
-import { Store, atomicWrite, rmTree } from './store';
+import { Store, atomicWrite } from './store';
+import { removeTree } from './tree';
 import { withLease } from './lease';
 import { imageToSpec } from './config';
 import { unpackLayer } from './layers';
@@ -58,8 +59,8 @@ function mountOverlay(store: Store, diffIDs: string[], rootfs: string, metaDir: 
   const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs], { cwd: store.root, encoding: 'utf8' });
   if (r.error) return r.error.message;
   if (r.status !== 0) {
-    rmTree(upper);
-    rmTree(work);
+    removeTree(upper);
+    removeTree(work);
     return (r.stderr || `mount exited with ${r.status}`).trim();
   }
   return undefined;
@@ -120,8 +121,8 @@ export async function createBundle(store: Store, ref: string, dir: string, mode:
       return info;
     } catch (e) {
       if (mounted) spawnSync('umount', [rootfs]);
-      if (created) rmTree(bundle);
-      else for (const n of fs.readdirSync(bundle)) rmTree(path.join(bundle, n));
+      if (created) removeTree(bundle);
+      else for (const n of fs.readdirSync(bundle)) removeTree(path.join(bundle, n));
       throw e;
     }
   });
@@ -137,7 +138,7 @@ export function removeBundle(store: Store, dir: string): void {
     const r = spawnSync('umount', [rootfs], { encoding: 'utf8' });
     if (r.status !== 0) throw new ImageError(`bundle ${bundle}: cannot unmount ${rootfs}: ${(r.stderr || '').trim()}`);
   }
-  rmTree(bundle);
+  removeTree(bundle);
   fs.rmSync(store.dir('bundles', digestHex(sha256(bundle)) + '.json'), { force: true });
 }
 

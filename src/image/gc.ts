@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ImageError } from './digest';
 import { ImageConfig, Index, Manifest } from './media';
-import { RefRecord, Store, diskUsage, pidAlive, rmTree } from './store';
+import { RefRecord, Store, pidAlive } from './store';
+import { diskUsage, removeTree } from './tree';
 import { acquireGcLock } from './lease';
 import { liveBundles } from './bundle';
 
@@ -111,9 +112,7 @@ export async function prune(store: Store): Promise<PruneResult> {
     const res: PruneResult = { blobs: 0, layers: 0, tmp: 0, freed: 0 };
     for (const hex of fs.readdirSync(store.dir('blobs', 'sha256'))) {
       if (keep.blobs.has('sha256:' + hex)) continue;
-      const p = store.dir('blobs', 'sha256', hex);
-      res.freed += diskUsage(p);
-      fs.rmSync(p, { force: true });
+      res.freed += removeTree(store.dir('blobs', 'sha256', hex));
       res.blobs++;
     }
     // A record outlives neither its blob nor the blob's last user.
@@ -126,18 +125,15 @@ export async function prune(store: Store): Promise<PruneResult> {
       // Out of sight in one rename first, so no reader ever sees a half-deleted layer.
       const p = store.dir('layers', 'sha256', hex);
       const gone = store.dir('tmp', `gc-${process.pid}-${hex}`);
-      res.freed += layerUsage(store, 'sha256:' + hex);
       fs.renameSync(p, gone);
-      rmTree(gone);
+      res.freed += removeTree(gone);
       res.layers++;
     }
     // Staging dirs left by crashed commands (their pid is gone).
     for (const n of fs.readdirSync(store.dir('tmp'))) {
       const pid = Number(n.split('-')[1]);
       if (pidAlive(pid) && pid !== process.pid) continue;
-      const p = store.dir('tmp', n);
-      res.freed += diskUsage(p);
-      rmTree(p);
+      res.freed += removeTree(store.dir('tmp', n));
       res.tmp++;
     }
     return res;

@@ -15,11 +15,14 @@
 // collected and handed to GNU tar (always present on Debian) in one batch: see flush().
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import type { Readable } from 'stream';
 import type { Header as Headers } from 'tar-stream';
 import { ImageError } from './digest';
-import { TarEntry, tarArchive } from './tarwrite';
+import type { TarEntry } from './tarwrite';
+import { PATH_LIMIT, removeTree, walkTree } from './tree';
+import { IS_ROOT, cleanEntryName, parentOf, patchPaxDecoding, runTar } from './entries';
+
+export { cleanEntryName };
 
 export type UnpackMode = 'overlay' | 'apply';
 
@@ -33,7 +36,6 @@ export interface UnpackStats {
   opaque: string[];
 }
 
-const IS_ROOT = process.getuid ? process.getuid() === 0 : false;
 const EGID = process.getegid ? process.getegid() : 0;
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
@@ -42,49 +44,6 @@ const SMALL_FILE = 256 << 10;
 // Read once: process.umask() is the only way to learn it, and it only changes if someone sets it.
 const UMASK = process.umask();
 const MAX_INFLIGHT = 32;
-
-let paxPatched = false;
-/**
- * tar-stream decodes pax values as UTF-8 text, which corrupts binary xattr values. Decode xattr
- * values as latin1 instead (one char per byte) so they can be turned back into the exact bytes.
- */
-function patchPaxDecoding(): void {
-  if (paxPatched) return;
-  paxPatched = true;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const headers = require(path.join(path.dirname(require.resolve('tar-stream')), 'headers.js'));
-  headers.decodePax = function decodePax(buf: Buffer): Record<string, string> {
-    const result: Record<string, string> = {};
-    while (buf.length) {
-      let i = 0;
-      while (i < buf.length && buf[i] !== 32) i++;
-      const len = parseInt(buf.subarray(0, i).toString(), 10);
-      if (!len) return result;
-      const rec = buf.subarray(i + 1, len - 1);
-      const eq = rec.indexOf(61);
-      if (eq === -1) return result;
-      const key = rec.subarray(0, eq).toString();
-      result[key] = rec.subarray(eq + 1).toString(key.startsWith('SCHILY.xattr.') ? 'latin1' : 'utf8');
-      buf = buf.subarray(len);
-    }
-    return result;
-  };
-}
-
-/** Cleans a tar name into a path relative to the root; '' is the root itself. Refuses escapes. */
-export function cleanEntryName(name: string, what: string): string {
-  if (name.includes('\0')) throw new ImageError(`${what}: entry name contains a NUL byte`);
-  const n = path.posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
-  // normalize('/' + x) can never climb above '/', so check the raw components for '..'.
-  const parts = name.split('/');
-  let depth = 0;
-  for (const p of parts) {
-    if (p === '..') depth--;
-    else if (p !== '' && p !== '.') depth++;
-    if (depth < 0) throw new ImageError(`${what}: entry ${JSON.stringify(name)} points outside the layer (refused)`);
-  }
-  return n;
-}
 
 interface DirMeta {
   mode: number;
@@ -131,11 +90,15 @@ class Unpacker {
     }
   }
 
-  /** Makes sure every parent of rel is a real directory, creating missing ones. */
+  /** Makes sure rel and its parents are real directories, creating missing ones. */
   ensureDir(rel: string, entryName: string): void {
-    if (this.goodDirs.has(rel)) return;
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    this.ensureDir(parent, entryName);
+    // Top down from the deepest directory already known good, in a loop: paths can be thousands deep.
+    const todo: string[] = [];
+    for (let p = rel; !this.goodDirs.has(p); p = parentOf(p)) todo.push(p);
+    for (let i = todo.length - 1; i >= 0; i--) this.makeDir(todo[i], entryName);
+  }
+
+  private makeDir(rel: string, entryName: string): void {
     const st = this.lstat(rel);
     // A parent of something this layer writes is part of this layer, whoever created it.
     this.written.add(rel);
@@ -155,12 +118,23 @@ class Unpacker {
     this.goodDirs.add(rel);
   }
 
+  /** The entry's cleaned name, refused when the tree cannot hold it (a path past PATH_MAX). */
+  relOf(name: string, what = this.what): string {
+    const rel = cleanEntryName(name, what);
+    const bytes = Buffer.byteLength(this.abs(rel));
+    if (bytes > PATH_LIMIT) {
+      const shown = name.length > 80 ? `${name.slice(0, 40)}…${name.slice(-20)}` : name;
+      throw new ImageError(`${what}: entry ${JSON.stringify(shown)} is too deep to unpack here (its path would be ${bytes} bytes, over the limit of ${PATH_LIMIT}) (refused)`);
+    }
+    return rel;
+  }
+
   /** Removes what is at rel so something else can take its place. */
   remove(rel: string, st: fs.Stats | undefined = this.lstat(rel)): void {
     if (!st) return;
     if (st.isDirectory()) {
       this.flush();
-      fs.rmSync(this.abs(rel), { recursive: true, force: true });
+      removeTree(this.abs(rel));
       this.goodDirs.clear();
       this.goodDirs.add('');
     } else {
@@ -189,7 +163,7 @@ class Unpacker {
     if (this.asyncErr) throw this.asyncErr;
     if (this.inflight.size === 0) return;
     while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight.values());
-    const rel = cleanEntryName(h.name, this.what);
+    const rel = this.relOf(h.name);
     for (let i = rel.indexOf('/'); ; i = rel.indexOf('/', i + 1)) {
       const p = i < 0 ? rel : rel.slice(0, i);
       const w = this.inflight.get(p);
@@ -247,9 +221,9 @@ class Unpacker {
       if (name.startsWith('trusted.overlay.')) continue; // never let a layer forge overlay metadata
       (xattrs ??= {})[name] = Buffer.from(pax[k], 'latin1');
     }
-    const rel = cleanEntryName(h.name, this.what);
+    const rel = this.relOf(h.name);
     const base = rel.slice(rel.lastIndexOf('/') + 1);
-    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    const dir = parentOf(rel);
     this.stats.entries++;
 
     const skip = () => {
@@ -352,9 +326,9 @@ class Unpacker {
         return skip();
       }
       case 'link': {
-        const target = cleanEntryName(h.linkname ?? '', this.what + ` (hardlink ${h.name})`);
+        const target = this.relOf(h.linkname ?? '', this.what + ` (hardlink ${h.name})`);
         if (target === '' || target === rel) throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} has an invalid target ${JSON.stringify(h.linkname)}`);
-        const tdir = target.includes('/') ? target.slice(0, target.lastIndexOf('/')) : '';
+        const tdir = parentOf(target);
         // The target's parents must be real dirs too, or link() would resolve through a symlink.
         try {
           this.ensureExistingDir(tdir, h.name);
@@ -391,14 +365,15 @@ class Unpacker {
 
   /** Checks (without creating) that rel and its parents are real directories. */
   private ensureExistingDir(rel: string, entryName: string): void {
-    if (this.goodDirs.has(rel)) return;
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    this.ensureExistingDir(parent, entryName);
-    const st = this.lstat(rel);
-    if (!st || !st.isDirectory()) {
-      throw new ImageError(`${this.what}: hardlink ${JSON.stringify(entryName)} has a target whose parent ${JSON.stringify(rel)} is not a directory in the tree (refused)`);
+    const todo: string[] = [];
+    for (let p = rel; !this.goodDirs.has(p); p = parentOf(p)) todo.push(p);
+    for (let i = todo.length - 1; i >= 0; i--) {
+      const st = this.lstat(todo[i]);
+      if (!st || !st.isDirectory()) {
+        throw new ImageError(`${this.what}: hardlink ${JSON.stringify(entryName)} has a target whose parent ${JSON.stringify(todo[i])} is not a directory in the tree (refused)`);
+      }
+      this.goodDirs.add(todo[i]);
     }
-    this.goodDirs.add(rel);
   }
 
   private whiteout(dir: string, name: string, entryName: string): void {
@@ -432,14 +407,13 @@ class Unpacker {
 
   /** Removes what lower layers put under dir, keeping what this layer wrote. */
   private clearLower(dir: string): void {
-    for (const name of fs.readdirSync(this.abs(dir))) {
-      const rel = dir === '' ? name : dir + '/' + name;
-      if (!this.written.has(rel)) {
-        this.remove(rel);
-      } else if (this.lstat(rel)?.isDirectory()) {
-        this.clearLower(rel);
-      }
-    }
+    const skip = this.root.length + 1;
+    walkTree(this.abs(dir), (p, st) => {
+      const rel = p.slice(skip);
+      if (this.written.has(rel)) return st.isDirectory() ? p : undefined;
+      this.remove(rel, st);
+      return undefined;
+    });
   }
 
   /** Hands the collected special entries to GNU tar, in one process. */
@@ -468,17 +442,6 @@ class Unpacker {
       fs.chmodSync(p, m.mode);
       fs.utimesSync(p, m.mtime, m.mtime);
     }
-  }
-}
-
-function runTar(root: string, entries: TarEntry[], what: string): void {
-  const args = ['-x', '-f', '-', '-C', root, '--numeric-owner', '--no-recursion', '--xattrs', '--xattrs-include=*'];
-  if (IS_ROOT) args.push('--same-owner', '--same-permissions');
-  const r = spawnSync('tar', args, { input: tarArchive(entries), stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
-  if (r.error) throw new ImageError(`${what}: cannot run tar to create device nodes and xattrs: ${r.error.message}`);
-  if (r.status !== 0) {
-    const msg = String(r.stderr).trim().split('\n').slice(0, 3).join('; ');
-    throw new ImageError(`${what}: creating device nodes, whiteouts or xattrs failed: ${msg}`);
   }
 }
 

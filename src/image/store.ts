@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { digestHex, ImageError } from './digest';
+import { removeTree } from './tree';
 
 export const DEFAULT_IMAGE_ROOT = '/var/lib/skiff';
 
@@ -186,39 +187,15 @@ export class Staging {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.store.hasLayer(diffID)) {
-        rmTree(dir);
+        removeTree(dir);
         return;
       }
       throw e;
     }
   }
   drop(): void {
-    rmTree(this.dir);
+    removeTree(this.dir);
   }
-}
-
-export function rmTree(p: string): void {
-  fs.rmSync(p, { recursive: true, force: true, maxRetries: 2 });
-}
-
-/** Disk usage of a tree in bytes (allocated blocks, hard links counted once). */
-export function diskUsage(p: string, seen = new Set<string>()): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  const key = `${st.dev}:${st.ino}`;
-  if (!seen.has(key)) {
-    seen.add(key);
-    total += st.blocks * 512;
-  }
-  if (st.isDirectory()) {
-    for (const e of fs.readdirSync(p)) total += diskUsage(path.join(p, e), seen);
-  }
-  return total;
 }
 
 export function pidAlive(pid: number): boolean {

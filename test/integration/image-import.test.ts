@@ -198,6 +198,43 @@ t.test('every layer blob is checked against its diffID, even when that layer is 
   await refused(relabeled.dir, 'relabeled', new RegExp(`relabeled:latest: layer ${good.built.diffIDs[1]}: uncompressed content does not match the diffID \\(blob ${good.built.layers[0]} holds ${good.built.diffIDs[0]}\\)`), 'a stored blob claimed for another layer');
 });
 
+t.test('trees thousands of levels deep: unpacked, or refused cleanly past PATH_MAX; removed at any depth', async (t) => {
+  const store = newStore();
+  const deep = (levels: number) => tarArchive([{ name: 'd/'.repeat(levels) + 'f', type: 'file', data: Buffer.from('deep\n') }]);
+  // Makes a tree deeper than any path can name, as a container can (one relative mkdir at a time).
+  const dig = (dir: string, levels: number) => execFileSync('bash', ['-c', `cd "$1" && i=0; while [ $i -lt ${levels} ]; do mkdir x && cd x || exit 1; i=$((i+1)); done; echo bottom > f`, 'dig', dir]);
+  const tooDeep = layoutOf({ layers: [deep(2000)], refName: 'latest' });
+  let r = await cli(['import', tooDeep.dir, '--name', 'toodeep', '--image-root', store]);
+  t.equal(r.code, 1, '2000 levels: refused');
+  t.match(r.err, /^skiff image import: toodeep:latest: layer sha256:[0-9a-f]{64}: entry "d\/d\/.*\/f" is too deep to unpack here \(its path would be \d+ bytes, over the limit of 4095\) \(refused\)\n$/);
+  t.same(fs.readdirSync(path.join(store, 'tmp')), [], 'no staging left');
+  t.same(fs.readdirSync(path.join(store, 'refs')), [], 'no name');
+  r = await cli(['prune', '--image-root', store]);
+  t.equal(r.code, 0, 'prune works after it: ' + r.err);
+
+  const deepest = layoutOf({ layers: [deep(1900)], refName: 'latest' });
+  r = await cli(['import', deepest.dir, '--name', 'deep', '--image-root', store]);
+  t.equal(r.code, 0, '1900 levels: imported: ' + r.err);
+  const b = path.join(work, 'deep-bundle');
+  r = await cli(['bundle', 'deep', b, '--copy', '--image-root', store]);
+  t.equal(r.code, 0, 'a --copy bundle of it: ' + r.err);
+  t.equal(fs.readFileSync(path.join(b, 'rootfs', 'd/'.repeat(1900) + 'f'), 'utf8'), 'deep\n');
+  dig(path.join(b, 'rootfs'), 2500);
+  r = await cli(['unbundle', b, '--image-root', store]);
+  t.equal(r.code, 0, 'unbundle removes a tree deeper than PATH_MAX: ' + r.err);
+  t.notOk(fs.existsSync(b));
+
+  const leftover = path.join(store, 'tmp', 'ingest-999999-dead');
+  fs.mkdirSync(leftover);
+  dig(leftover, 2500);
+  t.equal((await cli(['rm', 'deep', '--image-root', store])).code, 0);
+  r = await cli(['prune', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /^removed 3 blobs, 1 layers, 1 leftovers; freed /, 'prune removes the deep layer and a dead staging dir deeper than PATH_MAX');
+  t.same(fs.readdirSync(path.join(store, 'tmp')), []);
+  t.same(layerDirs(store), []);
+});
+
 t.test('concurrent imports of images sharing layers (separate processes)', async (t) => {
   const store = newStore();
   const imgs = [0, 1, 2, 3].map((i) => layoutOf({ layers: [base, tarArchive([{ name: `img${i}`, type: 'file', data: Buffer.alloc(1000, i) }])], refName: 'latest' }));
