@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ImageError } from './digest';
 import { ImageConfig, Index, Manifest } from './media';
-import { RefRecord, Store, pidAlive } from './store';
+import { RefRecord, Store, chainIDs, pidAlive } from './store';
 import { diskUsage, removeTree } from './tree';
 import { acquireGcLock } from './lease';
 import { liveBundles } from './bundle';
@@ -51,6 +51,7 @@ export function imageUsage(store: Store, rec: RefRecord, refs: RefRecord[] = sto
   const m = readJSON<Manifest>(store, rec.digest);
   const c = m ? readJSON<ImageConfig>(store, m.config.digest) : undefined;
   const diffOf = (i: number) => c?.rootfs?.diff_ids?.[i] ?? '';
+  const keys = store.layerKeys(c?.rootfs?.diff_ids ?? []);
   const users = new Map<string, number>();
   for (const r of refs) {
     const rm = readJSON<Manifest>(store, r.digest);
@@ -59,7 +60,7 @@ export function imageUsage(store: Store, rec: RefRecord, refs: RefRecord[] = sto
   }
   const layers = (m?.layers ?? []).map((l, i) => ({
     digest: l.digest, diffID: diffOf(i), mediaType: l.mediaType, size: l.size,
-    unpacked: diffOf(i) ? layerUsage(store, diffOf(i)) : 0,
+    unpacked: keys[i] ? layerUsage(store, keys[i]!) : 0,
     sharedWith: Math.max(0, (users.get(diffOf(i)) ?? 1) - 1),
   }));
   return {
@@ -83,7 +84,12 @@ export function reachable(store: Store): { blobs: Set<string>; layers: Set<strin
     if (m.config?.digest) {
       blobs.add(m.config.digest);
       const c = readJSON<ImageConfig>(store, m.config.digest);
-      for (const d of c?.rootfs?.diff_ids ?? []) layers.add(d);
+      const diffIDs = c?.rootfs?.diff_ids ?? [];
+      const chain = chainIDs(diffIDs);
+      // Above a layer not unpacked yet, which key a layer will use is not known: keep both.
+      store.layerKeys(diffIDs).forEach((k, i) => {
+        for (const key of k ? [k] : [diffIDs[i], chain[i]]) layers.add(key);
+      });
     }
     for (const l of m.layers ?? []) blobs.add(l.digest);
   };

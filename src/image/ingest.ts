@@ -3,7 +3,6 @@
 // are not there yet (verifying diffIDs), then publish blobs, layers and last the reference.
 // Nothing is published before everything is verified, so a bad input leaves the store as it was.
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { Hasher, ImageError, digestHex, sha256, shortDigest } from './digest';
@@ -12,8 +11,8 @@ import {
 } from './media';
 import { configMatches, formatPlatform, hostPlatform, selectManifest } from './platform';
 import { RefRecord, Staging, Store } from './store';
-import { decompressor } from './decompress';
-import { unpackLayer, UnpackStats } from './layers';
+import type { UnpackStats } from './layers';
+import { PlacedLayer, placeLayers, readLayerBlob } from './unpack';
 
 export interface BlobSource {
   /** Reads a small JSON blob whole. Need not verify: the caller does. */
@@ -80,39 +79,6 @@ export function checkStaged(file: string, got: string, bytes: number, desc: Desc
   }
 }
 
-/**
- * Streams a layer blob through its decompressor (into unpack, when given) and checks that what
- * comes out is the diffID: the one check that ties a blob to the layer the config names.
- */
-export async function readLayerBlob<T>(
-  blobFile: string, layer: Descriptor, diffID: string, lwhat: string, unpack?: (s: Readable) => Promise<T>,
-): Promise<{ bytes: number; result: T | undefined }> {
-  const compression = layerCompression(layer.mediaType, lwhat);
-  const diff = new Hasher();
-  const src = fs.createReadStream(blobFile, { highWaterMark: 1 << 20 });
-  const feed = pipeline(src, decompressor(compression), diff).catch((e) => {
-    throw new ImageError(`${lwhat}: ${compression === 'none' ? 'reading' : 'decompressing (' + compression + ')'} failed: ${(e as Error).message}`);
-  });
-  if (!unpack) diff.resume();
-  const [, result] = await Promise.all([feed, unpack?.(diff)]);
-  const got = diff.digest();
-  if (got !== diffID) throw new ImageError(`${lwhat}: uncompressed content does not match the diffID (blob ${layer.digest} holds ${got})`);
-  return { bytes: diff.bytes, result };
-}
-
-/** Unpacks a verified layer blob into a staged layer dir, checking the diffID. */
-export async function unpackBlob(
-  blobFile: string, layer: Descriptor, diffID: string, dest: string, what: string,
-): Promise<UnpackStats> {
-  const lwhat = `${what}: layer ${diffID}`;
-  fs.mkdirSync(path.join(dest, 'fs'), { recursive: true, mode: 0o755 });
-  const { bytes, result } = await readLayerBlob(blobFile, layer, diffID, lwhat, (s) => unpackLayer(s, path.join(dest, 'fs'), 'overlay', lwhat));
-  const stats = result!;
-  const meta = { diffID, size: bytes, ...stats, created: new Date().toISOString() };
-  fs.writeFileSync(path.join(dest, 'meta.json'), JSON.stringify(meta) + '\n');
-  return stats;
-}
-
 export interface Resolved {
   manifestDesc: Descriptor;
   manifestBytes: Buffer;
@@ -163,24 +129,6 @@ export async function resolveImage(src: BlobSource, desc: Descriptor, what: stri
   }
 }
 
-/** Runs fn over items with at most n at once, failing fast. */
-export async function parallel<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (e) {
-        if (failed === undefined) failed = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
 class Semaphore {
   private waiting: (() => void)[] = [];
   constructor(private free: number) {}
@@ -195,16 +143,6 @@ class Semaphore {
     const next = this.waiting.shift();
     if (next) next();
     else this.free++;
-  }
-}
-
-/** A one-at-a-time queue: unpacking is CPU-bound on the main thread, fetching is not. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
   }
 }
 
@@ -254,7 +192,7 @@ class BlobFetcher {
 interface PreparedLayers {
   /** blob → diffID, for blobs verified here (the store has no record of them yet) */
   verified: Map<string, string>;
-  unpacked: { dir: string; diffID: string }[];
+  unpacked: PlacedLayer[];
 }
 
 /**
@@ -264,43 +202,51 @@ interface PreparedLayers {
  */
 async function prepareLayers(store: Store, staging: Staging, blobs: BlobFetcher, r: Resolved, opts: IngestOptions): Promise<PreparedLayers> {
   const what = opts.name;
+  const { layers } = r.manifest;
+  const diffIDs = r.config.rootfs.diff_ids;
   const out: PreparedLayers = { verified: new Map(), unpacked: [] };
-  const checks = new Map<string, Promise<void>>();
-  const unpacking = new Set<string>();
-  const unpackQueue = new Serial();
-  await parallel(r.manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
-    const diffID = r.config.rootfs.diff_ids[i];
-    const known = store.blobDiffID(layer.digest);
-    if (known && known !== diffID) {
-      // Known from an earlier check: the same words as the check itself.
-      throw new ImageError(`${what}: layer ${diffID}: uncompressed content does not match the diffID (blob ${layer.digest} holds ${known})`);
-    }
-    const needLayer = opts.unpack !== false && !store.hasLayer(diffID) && !unpacking.has(diffID);
-    if (known && !needLayer) {
+  layers.forEach((l, i) => {
+    const known = store.blobDiffID(l.digest);
+    // Known from an earlier check: the same words as the check itself.
+    if (known && known !== diffIDs[i]) throw new ImageError(`${what}: layer ${diffIDs[i]}: uncompressed content does not match the diffID (blob ${l.digest} holds ${known})`);
+  });
+  const hashing = new Map<string, Promise<void>>();
+  const slots = new Semaphore(opts.concurrency ?? 3);
+  let failed: unknown;
+  // Blobs that no unpack checks here are hashed meanwhile, a few at a time.
+  const check = (i: number) => {
+    const layer = layers[i];
+    const key = `${layer.digest} ${diffIDs[i]}`;
+    if (hashing.has(key)) return;
+    if (store.blobDiffID(layer.digest) === diffIDs[i]) {
       opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
       return;
     }
-    const key = `${layer.digest} ${diffID}`;
-    let job = checks.get(key);
-    if (!job) {
-      if (needLayer) unpacking.add(diffID);
-      job = (async () => {
-        const file = await blobs.fetch(layer);
-        if (needLayer) {
-          const dir = staging.file(`layer-${digestHex(diffID)}`);
-          out.unpacked.push({ dir, diffID });
-          const t0 = Date.now();
-          const stats = await unpackQueue.run(() => unpackBlob(file, layer, diffID, dir, what));
-          opts.progress?.({ kind: 'layer-done', diffID, stats, ms: Date.now() - t0 });
-        } else {
-          await readLayerBlob(file, layer, diffID, `${what}: layer ${diffID}`);
-        }
-        if (!known) out.verified.set(layer.digest, diffID);
-      })();
-      checks.set(key, job);
-    }
-    await job;
-  });
+    const job = (async () => {
+      const file = await blobs.fetch(layer);
+      await slots.acquire();
+      try {
+        await readLayerBlob(file, layer, diffIDs[i], `${what}: layer ${diffIDs[i]}`);
+      } finally {
+        slots.release();
+      }
+      out.verified.set(layer.digest, diffIDs[i]);
+    })();
+    job.catch((e) => (failed ??= e));
+    hashing.set(key, job);
+  };
+  if (opts.unpack === false) layers.forEach((_, i) => check(i));
+  else {
+    await placeLayers(store, staging, layers, diffIDs, what, (i) => blobs.fetch(layers[i]), (i, placed, ms) => {
+      if (failed) throw failed;
+      if (!placed.unpacked) return check(i);
+      out.unpacked.push(placed);
+      if (!store.blobDiffID(layers[i].digest)) out.verified.set(layers[i].digest, diffIDs[i]);
+      opts.progress?.({ kind: 'layer-done', diffID: diffIDs[i], stats: placed.unpacked, ms });
+    });
+  }
+  await Promise.allSettled(hashing.values());
+  if (failed) throw failed;
   return out;
 }
 
@@ -317,7 +263,7 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
     // Everything is verified: publish. Blobs and what they hold, then layers, the name last.
     blobs.commit();
     for (const [digest, diffID] of layers.verified) staging.commitDiffID(digest, diffID);
-    for (const l of layers.unpacked) staging.commitLayer(l.dir, l.diffID);
+    for (const l of layers.unpacked) staging.commitLayer(l.dir, l.key);
     staging.commitBlobData(r.configBytes, r.manifest.config.digest);
     staging.commitBlobData(r.manifestBytes, r.manifestDesc.digest);
     if (r.index) staging.commitBlobData(r.index.bytes, r.index.desc.digest);
@@ -337,20 +283,4 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
 
 export function describe(r: RefRecord): string {
   return `${r.name} ${shortDigest(r.digest)}`;
-}
-
-/** Unpacks the layers of an image that are not in the store yet (after a pull with unpack off). */
-export async function ensureLayers(store: Store, layers: Descriptor[], diffIDs: string[], what: string): Promise<void> {
-  for (let i = 0; i < layers.length; i++) {
-    if (store.hasLayer(diffIDs[i])) continue;
-    if (!store.hasBlob(layers[i].digest)) throw new ImageError(`${what}: layer ${diffIDs[i]} is missing from the store, and so is its blob ${layers[i].digest} (import or pull the image again)`);
-    const staging = store.stage('unpack');
-    try {
-      const dir = staging.file('layer');
-      await unpackBlob(store.blobPath(layers[i].digest), layers[i], diffIDs[i], dir, what);
-      staging.commitLayer(dir, diffIDs[i]);
-    } finally {
-      staging.drop();
-    }
-  }
 }

@@ -4,8 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { digestHex, ImageError } from './digest';
+import { digestHex, ImageError, sha256 } from './digest';
 import { removeTree } from './tree';
+import { LayerStack, fitsOver } from './resolve';
 
 export const DEFAULT_IMAGE_ROOT = '/var/lib/skiff';
 
@@ -59,6 +60,33 @@ export class Store {
 
   hasBlob(digest: string): boolean {
     return fs.existsSync(this.blobPath(digest));
+  }
+  /**
+   * The dir (staged, or in the store) that holds a layer as it is over the given lower layers: the
+   * one under its chainID, made over those very layers, or the one under its diffID if it fits
+   * over them (see placement.ts).
+   */
+  findLayer(diffID: string, chainID: string, lower: LayerStack, staged = new Map<string, string>()): { key: string; dir: string } | undefined {
+    for (const key of chainID === diffID ? [diffID] : [chainID, diffID]) {
+      const dir = staged.get(key) ?? (this.hasLayer(key) ? this.layerDir(key) : undefined);
+      if (dir && (key === chainID || fitsOver(dir, lower))) return { key, dir };
+    }
+    return undefined;
+  }
+  /** Which dirs an image's layers have, bottom up; undefined from the first one missing. */
+  layerKeys(diffIDs: string[]): (string | undefined)[] {
+    const chain = chainIDs(diffIDs);
+    const lower = new LayerStack();
+    const keys: (string | undefined)[] = [];
+    let gap = false;
+    for (let i = 0; i < diffIDs.length; i++) {
+      // A layer's fit depends on those below it: above a missing one, nothing can be told.
+      const found = gap ? undefined : this.findLayer(diffIDs[i], chain[i], lower);
+      if (found) lower.push(found.dir);
+      else gap = true;
+      keys.push(found?.key);
+    }
+    return keys;
   }
   hasLayer(diffID: string): boolean {
     return fs.existsSync(path.join(this.layerDir(diffID), 'meta.json'));
@@ -122,6 +150,13 @@ export class Store {
     }
     return out;
   }
+}
+
+/** The image-spec's ChainIDs: each layer's identity together with all the layers below it. */
+export function chainIDs(diffIDs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIDs) out.push(out.length ? sha256(`${out[out.length - 1]} ${d}`) : d);
+  return out;
 }
 
 /** Writes a file so readers see either the old content or the new, never a mix. */

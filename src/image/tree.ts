@@ -14,7 +14,8 @@ const LONG_PATH = 3000;
 /** The longest absolute path we create (PATH_MAX less its NUL); deeper entries are refused. */
 export const PATH_LIMIT = 4095;
 
-function lstatOrUndefined(p: string): fs.Stats | undefined {
+/** lstat, or undefined when nothing is there (a missing parent, or a file where one was expected). */
+export function lstatOrNone(p: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(p, { throwIfNoEntry: false });
   } catch (e) {
@@ -48,7 +49,7 @@ export function walkTree(top: string, onEntry: (p: string, st: fs.Stats) => stri
       continue;
     }
     const p = frame.dir + '/' + frame.names[frame.next++];
-    const st = lstatOrUndefined(p);
+    const st = lstatOrNone(p);
     if (!st) continue;
     const into = onEntry(p, st);
     if (into !== undefined) stack.push({ dir: into, names: namesOf(into), next: 0 });
@@ -80,7 +81,7 @@ function ignoreMissing(fn: () => void): void {
 
 /** Removes p (a tree or a single entry) if it exists; returns the bytes it occupied. */
 export function removeTree(p: string): number {
-  const st = lstatOrUndefined(p);
+  const st = lstatOrNone(p);
   if (!st) return 0;
   const blocks = blockCounter();
   blocks.add(st);
@@ -112,7 +113,7 @@ export function removeTree(p: string): number {
 
 /** Disk usage of a tree in bytes (allocated blocks, hard links counted once). */
 export function diskUsage(p: string): number {
-  const st = lstatOrUndefined(p);
+  const st = lstatOrNone(p);
   if (!st) return 0;
   const blocks = blockCounter();
   blocks.add(st);
