@@ -235,17 +235,21 @@ async function prepareLayers(store: Store, staging: Staging, blobs: BlobFetcher,
     job.catch((e) => (failed ??= e));
     hashing.set(key, job);
   };
-  if (opts.unpack === false) layers.forEach((_, i) => check(i));
-  else {
-    await placeLayers(store, staging, layers, diffIDs, what, (i) => blobs.fetch(layers[i]), (i, placed, ms) => {
-      if (failed) throw failed;
-      if (!placed.unpacked) return check(i);
-      out.unpacked.push(placed);
-      if (!store.blobDiffID(layers[i].digest)) out.verified.set(layers[i].digest, diffIDs[i]);
-      opts.progress?.({ kind: 'layer-done', diffID: diffIDs[i], stats: placed.unpacked, ms });
-    });
+  try {
+    if (opts.unpack === false) layers.forEach((_, i) => check(i));
+    else {
+      await placeLayers(store, staging, layers, diffIDs, what, (i) => blobs.fetch(layers[i]), (i, placed, ms) => {
+        if (failed) throw failed;
+        if (!placed.unpacked) return check(i);
+        out.unpacked.push(placed);
+        if (!store.blobDiffID(layers[i].digest)) out.verified.set(layers[i].digest, diffIDs[i]);
+        opts.progress?.({ kind: 'layer-done', diffID: diffIDs[i], stats: placed.unpacked, ms });
+      });
+    }
+  } finally {
+    // Checks still reading staged blobs end before their staging dir goes.
+    await Promise.allSettled(hashing.values());
   }
-  await Promise.allSettled(hashing.values());
   if (failed) throw failed;
   return out;
 }

@@ -5,7 +5,7 @@ import t, { Test } from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { addImage, cli, describeTree, linkBase, linkTop, sha, tmpdir } from '../fixtures/image/build';
+import { addImage, cli, describeTree, linkBase, linkTop, sha, snapshot, tmpdir } from '../fixtures/image/build';
 import { tarArchive } from '../../src/image/tarwrite';
 import { chainIDs } from '../../src/image/store';
 
@@ -78,4 +78,23 @@ t.test('a layer shared by diffID is unpacked again over lower layers it does not
   t.equal((await cli(['prune', '--image-root', store])).code, 0);
   t.same(layerDirs(store), [b.built.diffIDs[0], chainIDs(b.built.diffIDs)[1]].map((d) => d.slice(7)).sort());
   t.same(await bundleTree(t, store, 'b', '--overlay'), umociTree(b.dir), 'b still bundles after the prune');
+});
+
+t.test('a layer writing through a symlink that leads out of the image: one line, nothing left', async (t) => {
+  const store = path.join(work, 'store3');
+  const good = layout([tarArchive(linkBase())]);
+  t.equal((await cli(['import', good.dir, '--name', 'good', '--image-root', store])).code, 0);
+  const before = snapshot(store);
+  const outside = path.join(work, 'outside');
+  fs.mkdirSync(outside);
+  const evil = layout([
+    tarArchive([...linkBase(), { name: 'host', type: 'symlink', linkname: outside }]),
+    tarArchive([{ name: 'host/pwned', type: 'file', data: Buffer.from('x') }]),
+  ]);
+  const r = await cli(['import', evil.dir, '--name', 'evil', '--image-root', store]);
+  t.equal(r.code, 1);
+  t.match(r.err, /^skiff image import: evil:latest: layer sha256:[0-9a-f]{64}: entry "host\/pwned" goes through the symlink "host", which does not lead to a directory in the image \(refused\)\n$/);
+  t.same(snapshot(store), before, 'store unchanged');
+  t.same(fs.readdirSync(path.join(store, 'tmp')), [], 'no staging left');
+  t.same(fs.readdirSync(outside), [], 'nothing written outside');
 });
