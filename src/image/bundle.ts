@@ -4,16 +4,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { pipeline } from 'stream/promises';
-import { Hasher, ImageError, digestHex, sha256 } from './digest';
-import { ImageConfig, Manifest, parseJSON, layerCompression } from './media';
+import { ImageError, digestHex, sha256 } from './digest';
+import { ImageConfig, Manifest, parseJSON } from './media';
 import { findImage } from './refs';
-import { Store, atomicWrite, rmTree } from './store';
+import { Store, atomicWrite } from './store';
+import { removeTree } from './tree';
 import { withLease } from './lease';
 import { imageToSpec } from './config';
-import { decompressor } from './decompress';
 import { unpackLayer } from './layers';
-import { ensureLayers } from './ingest';
+import { ensureLayers, readLayerBlob } from './unpack';
 
 export type BundleMode = 'auto' | 'overlay' | 'copy';
 
@@ -21,6 +20,7 @@ export interface BundleInfo {
   image: string;
   manifest: string;
   mode: 'overlay' | 'copy';
+  /** The store's layer dirs an overlay bundle stacks (its diffIDs for a copy). */
   layers: string[];
   store: string;
   created: string;
@@ -44,24 +44,25 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 }
 
-function mountOverlay(store: Store, diffIDs: string[], rootfs: string, metaDir: string): string | undefined {
+/** keys: the store's dirs of the layers, lowest first. */
+function mountOverlay(store: Store, keys: string[], rootfs: string, metaDir: string): string | undefined {
   const upper = path.join(metaDir, 'upper');
   const work = path.join(metaDir, 'work');
   fs.mkdirSync(upper, { mode: 0o755 });
   fs.mkdirSync(work, { mode: 0o700 });
-  let lowers = diffIDs.slice().reverse().map((d) => path.join('layers', 'sha256', digestHex(d), 'fs'));
+  let lowers = keys.slice().reverse().map((d) => path.join('layers', 'sha256', digestHex(d), 'fs'));
   if (lowers.length === 0) {
     fs.mkdirSync(path.join(metaDir, 'empty'));
     lowers = [path.join(metaDir, 'empty')];
   }
   // Lower dirs relative to the store root (mount runs there): the option string must fit a page.
   const opts = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
-  if (opts.length > 4000) return `too many layers for one overlay mount (${diffIDs.length})`;
+  if (opts.length > 4000) return `too many layers for one overlay mount (${keys.length})`;
   const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs], { cwd: store.root, encoding: 'utf8' });
   if (r.error) return r.error.message;
   if (r.status !== 0) {
-    rmTree(upper);
-    rmTree(work);
+    removeTree(upper);
+    removeTree(work);
     return (r.stderr || `mount exited with ${r.status}`).trim();
   }
   return undefined;
@@ -71,11 +72,7 @@ async function copyLayers(store: Store, name: string, manifest: Manifest, diffID
   for (let i = 0; i < manifest.layers.length; i++) {
     const l = manifest.layers[i];
     const what = `image ${name}: layer ${diffIDs[i]}`;
-    const c = layerCompression(l.mediaType, what);
-    const diff = new Hasher();
-    const feed = pipeline(fs.createReadStream(store.blobPath(l.digest), { highWaterMark: 1 << 20 }), decompressor(c), diff);
-    await Promise.all([feed, unpackLayer(diff, rootfs, 'apply', what)]);
-    if (diff.digest() !== diffIDs[i]) throw new ImageError(`${what}: content does not match the diffID`);
+    await readLayerBlob(store.blobPath(l.digest), l, diffIDs[i], what, (s) => unpackLayer(s, rootfs, 'apply', what));
   }
 }
 
@@ -84,12 +81,13 @@ export async function createBundle(store: Store, ref: string, dir: string, mode:
     const img = loadImage(store, ref);
     const what = `image ${img.name}`;
     const diffIDs = img.config.rootfs.diff_ids;
+    let keys = diffIDs;
     if (mode === 'copy') {
       for (const l of img.manifest.layers) {
         if (!store.hasBlob(l.digest)) throw new ImageError(`${what}: layer blob ${l.digest} is missing from the store (import or pull the image again)`);
       }
     } else {
-      await ensureLayers(store, img.manifest.layers, diffIDs, what);
+      keys = await ensureLayers(store, img.manifest.layers, diffIDs, what);
     }
     const bundle = path.resolve(dir);
     if (fs.existsSync(bundle) && fs.readdirSync(bundle).length > 0) throw new ImageError(`bundle ${bundle}: the directory exists and is not empty`);
@@ -103,7 +101,7 @@ export async function createBundle(store: Store, ref: string, dir: string, mode:
       fs.mkdirSync(metaDir, { mode: 0o700 });
       let used: 'overlay' | 'copy' = 'copy';
       if (mode !== 'copy') {
-        const err = mountOverlay(store, diffIDs, rootfs, metaDir);
+        const err = mountOverlay(store, keys, rootfs, metaDir);
         if (!err) {
           mounted = true;
           used = 'overlay';
@@ -119,15 +117,15 @@ export async function createBundle(store: Store, ref: string, dir: string, mode:
       if (used === 'copy') await copyLayers(store, img.name, img.manifest, diffIDs, rootfs);
       const spec = imageToSpec(img.config, rootfs, bundle, what);
       atomicWrite(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
-      const info: BundleInfo = { image: img.name, manifest: img.manifestDigest, mode: used, layers: diffIDs, store: store.root, created: new Date().toISOString() };
+      const info: BundleInfo = { image: img.name, manifest: img.manifestDigest, mode: used, layers: used === 'overlay' ? keys : diffIDs, store: store.root, created: new Date().toISOString() };
       atomicWrite(path.join(metaDir, 'info.json'), JSON.stringify(info, null, 2) + '\n');
       // Registered so that prune keeps the layers an overlay bundle still uses.
       if (used === 'overlay') atomicWrite(store.dir('bundles', digestHex(sha256(bundle)) + '.json'), JSON.stringify({ path: bundle, ...info }) + '\n', store.dir('tmp'));
       return info;
     } catch (e) {
       if (mounted) spawnSync('umount', [rootfs]);
-      if (created) rmTree(bundle);
-      else for (const n of fs.readdirSync(bundle)) rmTree(path.join(bundle, n));
+      if (created) removeTree(bundle);
+      else for (const n of fs.readdirSync(bundle)) removeTree(path.join(bundle, n));
       throw e;
     }
   });
@@ -143,7 +141,7 @@ export function removeBundle(store: Store, dir: string): void {
     const r = spawnSync('umount', [rootfs], { encoding: 'utf8' });
     if (r.status !== 0) throw new ImageError(`bundle ${bundle}: cannot unmount ${rootfs}: ${(r.stderr || '').trim()}`);
   }
-  rmTree(bundle);
+  removeTree(bundle);
   fs.rmSync(store.dir('bundles', digestHex(sha256(bundle)) + '.json'), { force: true });
 }
 

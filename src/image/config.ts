@@ -5,6 +5,7 @@ import { defaultSpec, DEFAULT_PATH } from '../oci/defaults';
 import type { Mount, Spec } from '../oci/spec';
 import { ImageError } from './digest';
 import type { ImageConfig } from './media';
+import { dirView, resolveInTree } from './resolve';
 
 /**
  * Reads a file of the container's tree without ever leaving it: symlinks are resolved as the
@@ -12,36 +13,10 @@ import type { ImageConfig } from './media';
  * Returns undefined when the file does not exist.
  */
 export function readInRoot(root: string, file: string): string | undefined {
-  const todo = file.split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const c = todo.shift()!;
-    if (c === '.') continue;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const p = path.join(root, ...done, c);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch {
-      return undefined;
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > 40) return undefined;
-      const target = fs.readlinkSync(p);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(c);
-    if (todo.length && !st.isDirectory()) return undefined;
-    if (!todo.length && !st.isFile()) return undefined;
-  }
   try {
-    const fd = fs.openSync(path.join(root, ...done), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const r = resolveInTree(dirView(root), file);
+    if (r.rest.length > 0 || !r.st?.isFile()) return undefined;
+    const fd = fs.openSync(path.join(root, r.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       return fs.readFileSync(fd, 'utf8');
     } finally {

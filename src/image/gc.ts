@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ImageError } from './digest';
 import { ImageConfig, Index, Manifest } from './media';
-import { RefRecord, Store, diskUsage, pidAlive, rmTree } from './store';
+import { RefRecord, Store, chainIDs, pidAlive } from './store';
+import { diskUsage, removeTree } from './tree';
 import { acquireGcLock } from './lease';
 import { liveBundles } from './bundle';
 
@@ -50,6 +51,7 @@ export function imageUsage(store: Store, rec: RefRecord, refs: RefRecord[] = sto
   const m = readJSON<Manifest>(store, rec.digest);
   const c = m ? readJSON<ImageConfig>(store, m.config.digest) : undefined;
   const diffOf = (i: number) => c?.rootfs?.diff_ids?.[i] ?? '';
+  const keys = store.layerKeys(c?.rootfs?.diff_ids ?? []);
   const users = new Map<string, number>();
   for (const r of refs) {
     const rm = readJSON<Manifest>(store, r.digest);
@@ -58,7 +60,7 @@ export function imageUsage(store: Store, rec: RefRecord, refs: RefRecord[] = sto
   }
   const layers = (m?.layers ?? []).map((l, i) => ({
     digest: l.digest, diffID: diffOf(i), mediaType: l.mediaType, size: l.size,
-    unpacked: diffOf(i) ? layerUsage(store, diffOf(i)) : 0,
+    unpacked: keys[i] ? layerUsage(store, keys[i]!) : 0,
     sharedWith: Math.max(0, (users.get(diffOf(i)) ?? 1) - 1),
   }));
   return {
@@ -82,7 +84,12 @@ export function reachable(store: Store): { blobs: Set<string>; layers: Set<strin
     if (m.config?.digest) {
       blobs.add(m.config.digest);
       const c = readJSON<ImageConfig>(store, m.config.digest);
-      for (const d of c?.rootfs?.diff_ids ?? []) layers.add(d);
+      const diffIDs = c?.rootfs?.diff_ids ?? [];
+      const chain = chainIDs(diffIDs);
+      // Above a layer not unpacked yet, which key a layer will use is not known: keep both.
+      store.layerKeys(diffIDs).forEach((k, i) => {
+        for (const key of k ? [k] : [diffIDs[i], chain[i]]) layers.add(key);
+      });
     }
     for (const l of m.layers ?? []) blobs.add(l.digest);
   };
@@ -111,28 +118,28 @@ export async function prune(store: Store): Promise<PruneResult> {
     const res: PruneResult = { blobs: 0, layers: 0, tmp: 0, freed: 0 };
     for (const hex of fs.readdirSync(store.dir('blobs', 'sha256'))) {
       if (keep.blobs.has('sha256:' + hex)) continue;
-      const p = store.dir('blobs', 'sha256', hex);
-      res.freed += diskUsage(p);
-      fs.rmSync(p, { force: true });
+      res.freed += removeTree(store.dir('blobs', 'sha256', hex));
       res.blobs++;
+    }
+    // A record outlives neither its blob nor the blob's last user.
+    for (const hex of fs.readdirSync(store.dir('blobs', 'diffid'))) {
+      if (keep.blobs.has('sha256:' + hex) && fs.existsSync(store.dir('blobs', 'sha256', hex))) continue;
+      fs.rmSync(store.dir('blobs', 'diffid', hex), { force: true });
     }
     for (const hex of fs.readdirSync(store.dir('layers', 'sha256'))) {
       if (keep.layers.has('sha256:' + hex)) continue;
       // Out of sight in one rename first, so no reader ever sees a half-deleted layer.
       const p = store.dir('layers', 'sha256', hex);
       const gone = store.dir('tmp', `gc-${process.pid}-${hex}`);
-      res.freed += layerUsage(store, 'sha256:' + hex);
       fs.renameSync(p, gone);
-      rmTree(gone);
+      res.freed += removeTree(gone);
       res.layers++;
     }
     // Staging dirs left by crashed commands (their pid is gone).
     for (const n of fs.readdirSync(store.dir('tmp'))) {
       const pid = Number(n.split('-')[1]);
       if (pidAlive(pid) && pid !== process.pid) continue;
-      const p = store.dir('tmp', n);
-      res.freed += diskUsage(p);
-      rmTree(p);
+      res.freed += removeTree(store.dir('tmp', n));
       res.tmp++;
     }
     return res;

@@ -3,7 +3,6 @@
 // are not there yet (verifying diffIDs), then publish blobs, layers and last the reference.
 // Nothing is published before everything is verified, so a bad input leaves the store as it was.
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { Hasher, ImageError, digestHex, sha256, shortDigest } from './digest';
@@ -11,9 +10,9 @@ import {
   Descriptor, ImageConfig, Index, INDEX_TYPES, Manifest, Platform, checkConfig, checkManifest, layerCompression, parseJSON, MT,
 } from './media';
 import { configMatches, formatPlatform, hostPlatform, selectManifest } from './platform';
-import { RefRecord, Store } from './store';
-import { decompressor } from './decompress';
-import { unpackLayer, UnpackStats } from './layers';
+import { RefRecord, Staging, Store } from './store';
+import type { UnpackStats } from './layers';
+import { PlacedLayer, placeLayers, readLayerBlob } from './unpack';
 
 export interface BlobSource {
   /** Reads a small JSON blob whole. Need not verify: the caller does. */
@@ -80,26 +79,6 @@ export function checkStaged(file: string, got: string, bytes: number, desc: Desc
   }
 }
 
-/** Unpacks a verified layer blob into a staged layer dir, checking the diffID. */
-export async function unpackBlob(
-  blobFile: string, mediaType: string, diffID: string, dest: string, what: string,
-): Promise<UnpackStats> {
-  const lwhat = `${what}: layer ${diffID}`;
-  const compression = layerCompression(mediaType, lwhat);
-  fs.mkdirSync(path.join(dest, 'fs'), { recursive: true, mode: 0o755 });
-  const diff = new Hasher();
-  const src = fs.createReadStream(blobFile, { highWaterMark: 1 << 20 });
-  const feed = pipeline(src, decompressor(compression), diff).catch((e) => {
-    throw new ImageError(`${lwhat}: ${compression === 'none' ? 'reading' : 'decompressing (' + compression + ')'} failed: ${(e as Error).message}`);
-  });
-  const [, stats] = await Promise.all([feed, unpackLayer(diff, path.join(dest, 'fs'), 'overlay', lwhat)]);
-  const got = diff.digest();
-  if (got !== diffID) throw new ImageError(`${lwhat}: uncompressed content does not match the diffID (content is ${got})`);
-  const meta = { diffID, size: diff.bytes, ...stats, created: new Date().toISOString() };
-  fs.writeFileSync(path.join(dest, 'meta.json'), JSON.stringify(meta) + '\n');
-  return stats;
-}
-
 export interface Resolved {
   manifestDesc: Descriptor;
   manifestBytes: Buffer;
@@ -150,24 +129,6 @@ export async function resolveImage(src: BlobSource, desc: Descriptor, what: stri
   }
 }
 
-/** Runs fn over items with at most n at once, failing fast. */
-export async function parallel<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (e) {
-        if (failed === undefined) failed = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
 class Semaphore {
   private waiting: (() => void)[] = [];
   constructor(private free: number) {}
@@ -185,80 +146,129 @@ class Semaphore {
   }
 }
 
-/** A one-at-a-time queue: unpacking is CPU-bound on the main thread, fetching is not. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
+/** Fetches each blob of an image once into staging, a few at a time, and publishes them. */
+class BlobFetcher {
+  private jobs = new Map<string, Promise<string>>();
+  private staged: { file: string; digest: string }[] = [];
+  private slots: Semaphore;
+  constructor(private store: Store, private staging: Staging, private src: BlobSource, private opts: IngestOptions) {
+    this.slots = new Semaphore(opts.concurrency ?? 3);
   }
+  /** The blob's file: the store's own copy, or one staged (and verified against its digest) here. */
+  fetch(layer: Descriptor): Promise<string> {
+    let job = this.jobs.get(layer.digest);
+    if (!job) {
+      job = (async () => {
+        if (this.store.hasBlob(layer.digest)) {
+          this.opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
+          return this.store.blobPath(layer.digest);
+        }
+        const file = this.staging.file(`blob-${digestHex(layer.digest)}`);
+        await this.slots.acquire();
+        try {
+          this.opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
+          await this.src.stageBlob(layer, file, this.opts.name);
+        } finally {
+          this.slots.release();
+        }
+        this.staged.push({ file, digest: layer.digest });
+        this.opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: false });
+        return file;
+      })();
+      job.catch(() => undefined); // awaited (and reported) by the caller
+      this.jobs.set(layer.digest, job);
+    }
+    return job;
+  }
+  commit(): void {
+    for (const b of this.staged) this.staging.commitBlob(b.file, b.digest);
+  }
+  /** Downloads started early may still run after a failure: their dir must outlive them. */
+  settle(): Promise<unknown> {
+    return Promise.allSettled(this.jobs.values());
+  }
+}
+
+interface PreparedLayers {
+  /** blob → diffID, for blobs verified here (the store has no record of them yet) */
+  verified: Map<string, string>;
+  unpacked: PlacedLayer[];
+}
+
+/**
+ * Checks every layer blob against its diffID, unpacking the layers the store lacks on the way and
+ * only hashing the rest: a blob is trusted for a layer only once its content has been seen to be
+ * that layer, even when a layer with that diffID is already stored (or unpacked from another blob).
+ */
+async function prepareLayers(store: Store, staging: Staging, blobs: BlobFetcher, r: Resolved, opts: IngestOptions): Promise<PreparedLayers> {
+  const what = opts.name;
+  const { layers } = r.manifest;
+  const diffIDs = r.config.rootfs.diff_ids;
+  const out: PreparedLayers = { verified: new Map(), unpacked: [] };
+  layers.forEach((l, i) => {
+    const known = store.blobDiffID(l.digest);
+    // Known from an earlier check: the same words as the check itself.
+    if (known && known !== diffIDs[i]) throw new ImageError(`${what}: layer ${diffIDs[i]}: uncompressed content does not match the diffID (blob ${l.digest} holds ${known})`);
+  });
+  const hashing = new Map<string, Promise<void>>();
+  const slots = new Semaphore(opts.concurrency ?? 3);
+  let failed: unknown;
+  // Blobs that no unpack checks here are hashed meanwhile, a few at a time.
+  const check = (i: number) => {
+    const layer = layers[i];
+    const key = `${layer.digest} ${diffIDs[i]}`;
+    if (hashing.has(key)) return;
+    if (store.blobDiffID(layer.digest) === diffIDs[i]) {
+      opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
+      return;
+    }
+    const job = (async () => {
+      const file = await blobs.fetch(layer);
+      await slots.acquire();
+      try {
+        await readLayerBlob(file, layer, diffIDs[i], `${what}: layer ${diffIDs[i]}`);
+      } finally {
+        slots.release();
+      }
+      out.verified.set(layer.digest, diffIDs[i]);
+    })();
+    job.catch((e) => (failed ??= e));
+    hashing.set(key, job);
+  };
+  try {
+    if (opts.unpack === false) layers.forEach((_, i) => check(i));
+    else {
+      await placeLayers(store, staging, layers, diffIDs, what, (i) => blobs.fetch(layers[i]), (i, placed, ms) => {
+        if (failed) throw failed;
+        if (!placed.unpacked) return check(i);
+        out.unpacked.push(placed);
+        if (!store.blobDiffID(layers[i].digest)) out.verified.set(layers[i].digest, diffIDs[i]);
+        opts.progress?.({ kind: 'layer-done', diffID: diffIDs[i], stats: placed.unpacked, ms });
+      });
+    }
+  } finally {
+    // Checks still reading staged blobs end before their staging dir goes.
+    await Promise.allSettled(hashing.values());
+  }
+  if (failed) throw failed;
+  return out;
 }
 
 export async function ingestImage(store: Store, src: BlobSource, top: Descriptor, opts: IngestOptions): Promise<RefRecord> {
   const what = opts.name;
   const staging = store.stage('ingest');
-  // Memoized so an image listing the same blob or diffID twice fetches and unpacks it once.
-  const blobJobs = new Map<string, Promise<string>>();
+  const blobs = new BlobFetcher(store, staging, src, opts);
   try {
-    const stagedBlobs: { file: string; digest: string }[] = [];
-    const stagedLayers: { dir: string; diffID: string }[] = [];
-    const layerJobs = new Map<string, Promise<void>>();
-    const slots = new Semaphore(opts.concurrency ?? 3);
-    const fetchBlob = (layer: Descriptor): Promise<string> => {
-      let job = blobJobs.get(layer.digest);
-      if (!job) {
-        job = (async () => {
-          if (store.hasBlob(layer.digest)) return store.blobPath(layer.digest);
-          const file = staging.file(`blob-${digestHex(layer.digest)}`);
-          await slots.acquire();
-          try {
-            opts.progress?.({ kind: 'blob-start', digest: layer.digest, size: layer.size });
-            await src.stageBlob(layer, file, what);
-          } finally {
-            slots.release();
-          }
-          stagedBlobs.push({ file, digest: layer.digest });
-          opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: false });
-          return file;
-        })();
-        job.catch(() => undefined); // awaited (and reported) below
-        blobJobs.set(layer.digest, job);
-      }
-      return job;
-    };
     // Layers start downloading as soon as the manifest is known, while the config is fetched.
     const r = await resolveImage(src, top, what, opts.platform, (m) => {
-      for (const l of m.layers) if (!store.hasBlob(l.digest)) fetchBlob(l);
+      for (const l of m.layers) if (!store.hasBlob(l.digest)) blobs.fetch(l);
     });
-    const { manifest, config } = r;
-    const unpackQueue = new Serial();
-    await parallel(manifest.layers, opts.concurrency ?? 3, async (layer, i) => {
-      const diffID = config.rootfs.diff_ids[i];
-      const lazy = opts.unpack === false;
-      if (store.hasBlob(layer.digest) && (lazy || store.hasLayer(diffID))) {
-        opts.progress?.({ kind: 'blob-done', digest: layer.digest, size: layer.size, cached: true });
-        return;
-      }
-      const file = await fetchBlob(layer);
-      if (lazy || store.hasLayer(diffID)) return;
-      let job = layerJobs.get(diffID);
-      if (!job) {
-        const dir = staging.file(`layer-${digestHex(diffID)}`);
-        stagedLayers.push({ dir, diffID });
-        job = unpackQueue.run(async () => {
-          const t0 = Date.now();
-          const stats = await unpackBlob(file, layer.mediaType, diffID, dir, what);
-          opts.progress?.({ kind: 'layer-done', diffID, stats, ms: Date.now() - t0 });
-        });
-        layerJobs.set(diffID, job);
-      }
-      await job;
-    });
-    // Everything is verified: publish. Blobs and layers first, the name last.
-    for (const b of stagedBlobs) staging.commitBlob(b.file, b.digest);
-    for (const l of stagedLayers) staging.commitLayer(l.dir, l.diffID);
-    staging.commitBlobData(r.configBytes, manifest.config.digest);
+    const layers = await prepareLayers(store, staging, blobs, r, opts);
+    // Everything is verified: publish. Blobs and what they hold, then layers, the name last.
+    blobs.commit();
+    for (const [digest, diffID] of layers.verified) staging.commitDiffID(digest, diffID);
+    for (const l of layers.unpacked) staging.commitLayer(l.dir, l.key);
+    staging.commitBlobData(r.configBytes, r.manifest.config.digest);
     staging.commitBlobData(r.manifestBytes, r.manifestDesc.digest);
     if (r.index) staging.commitBlobData(r.index.bytes, r.index.desc.digest);
     const rec: RefRecord = {
@@ -270,28 +280,11 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
     store.setRef(rec);
     return rec;
   } finally {
-    // Downloads started early may still run after a failure: let them end before removing their dir.
-    await Promise.allSettled(blobJobs.values());
+    await blobs.settle();
     staging.drop();
   }
 }
 
 export function describe(r: RefRecord): string {
   return `${r.name} ${shortDigest(r.digest)}`;
-}
-
-/** Unpacks the layers of an image that are not in the store yet (after a pull with unpack off). */
-export async function ensureLayers(store: Store, layers: Descriptor[], diffIDs: string[], what: string): Promise<void> {
-  for (let i = 0; i < layers.length; i++) {
-    if (store.hasLayer(diffIDs[i])) continue;
-    if (!store.hasBlob(layers[i].digest)) throw new ImageError(`${what}: layer ${diffIDs[i]} is missing from the store, and so is its blob ${layers[i].digest} (import or pull the image again)`);
-    const staging = store.stage('unpack');
-    try {
-      const dir = staging.file('layer');
-      await unpackBlob(store.blobPath(layers[i].digest), layers[i].mediaType, diffIDs[i], dir, what);
-      staging.commitLayer(dir, diffIDs[i]);
-    } finally {
-      staging.drop();
-    }
-  }
 }

@@ -6,36 +6,26 @@
 //  - 'apply': onto a tree holding the layers below (the flattened --copy rootfs): whiteouts delete.
 //
 // Containment: entry names are cleaned; a name that climbs out with `..` is refused, an absolute
-// one is taken relative to the root (as tar does). We never follow a symlink while writing: every
-// parent is lstat'ed and a symlink parent is refused; files are created with O_EXCL|O_NOFOLLOW
-// after removing what was there. Symlink targets are stored as they are (they only mean
-// something inside the container). Hardlink targets must be inside the tree.
+// one is taken relative to the root (as tar does). Where an entry lands is placement.ts's: parents
+// are resolved within the image, symlinks included, never outside it; the entry itself is never
+// followed: files are created with O_EXCL|O_NOFOLLOW after removing what was there. Symlink
+// targets are stored as they are (they only mean something inside the container).
 //
 // Node has no mknod or setxattr, so devices, fifos, whiteouts and anything carrying xattrs are
 // collected and handed to GNU tar (always present on Debian) in one batch: see flush().
 import * as fs from 'fs';
-import * as path from 'path';
-import { spawnSync } from 'child_process';
 import type { Readable } from 'stream';
 import type { Header as Headers } from 'tar-stream';
 import { ImageError } from './digest';
-import { TarEntry, tarArchive } from './tarwrite';
+import { walkTree } from './tree';
+import { IS_ROOT, cleanEntryName, parentOf, patchPaxDecoding } from './entries';
+import { LayerStack } from './resolve';
+import { OPAQUE_XATTR, Placement, UnpackMode, UnpackStats, baseOf, joinRel } from './placement';
 
-export type UnpackMode = 'overlay' | 'apply';
+export { cleanEntryName };
+export type { UnpackMode, UnpackStats };
 
-export interface UnpackStats {
-  /** Disk usage estimate (4 KiB blocks for file data and directories), without walking the tree. */
-  du: number;
-  entries: number;
-  files: number;
-  bytes: number;
-  whiteouts: number;
-  opaque: string[];
-}
-
-const IS_ROOT = process.getuid ? process.getuid() === 0 : false;
 const EGID = process.getegid ? process.getegid() : 0;
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const SMALL_FILE = 256 << 10;
@@ -43,65 +33,21 @@ const SMALL_FILE = 256 << 10;
 const UMASK = process.umask();
 const MAX_INFLIGHT = 32;
 
-let paxPatched = false;
-/**
- * tar-stream decodes pax values as UTF-8 text, which corrupts binary xattr values. Decode xattr
- * values as latin1 instead (one char per byte) so they can be turned back into the exact bytes.
- */
-function patchPaxDecoding(): void {
-  if (paxPatched) return;
-  paxPatched = true;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const headers = require(path.join(path.dirname(require.resolve('tar-stream')), 'headers.js'));
-  headers.decodePax = function decodePax(buf: Buffer): Record<string, string> {
-    const result: Record<string, string> = {};
-    while (buf.length) {
-      let i = 0;
-      while (i < buf.length && buf[i] !== 32) i++;
-      const len = parseInt(buf.subarray(0, i).toString(), 10);
-      if (!len) return result;
-      const rec = buf.subarray(i + 1, len - 1);
-      const eq = rec.indexOf(61);
-      if (eq === -1) return result;
-      const key = rec.subarray(0, eq).toString();
-      result[key] = rec.subarray(eq + 1).toString(key.startsWith('SCHILY.xattr.') ? 'latin1' : 'utf8');
-      buf = buf.subarray(len);
-    }
-    return result;
-  };
-}
+/** Entries that cannot take the place of the root directory. */
+const ROOT_KIND: Record<string, string> = {
+  file: 'a file', 'contiguous-file': 'a file', symlink: 'a symlink', link: 'a hardlink',
+  'character-device': 'a device', 'block-device': 'a device', fifo: 'a device',
+};
 
-/** Cleans a tar name into a path relative to the root; '' is the root itself. Refuses escapes. */
-export function cleanEntryName(name: string, what: string): string {
-  if (name.includes('\0')) throw new ImageError(`${what}: entry name contains a NUL byte`);
-  const n = path.posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
-  // normalize('/' + x) can never climb above '/', so check the raw components for '..'.
-  const parts = name.split('/');
-  let depth = 0;
-  for (const p of parts) {
-    if (p === '..') depth--;
-    else if (p !== '' && p !== '.') depth++;
-    if (depth < 0) throw new ImageError(`${what}: entry ${JSON.stringify(name)} points outside the layer (refused)`);
-  }
-  return n;
-}
-
-interface DirMeta {
+interface EntryMeta {
   mode: number;
   uid: number;
   gid: number;
   mtime: number;
+  xattrs?: Record<string, Buffer>;
 }
 
-class Unpacker {
-  readonly stats: UnpackStats = { du: 0, entries: 0, files: 0, bytes: 0, whiteouts: 0, opaque: [] };
-  /** Paths (relative) written by this layer, including parents created for them. */
-  private written = new Set<string>();
-  /** Directories known to be real dirs (not symlinks) since the last destructive change. */
-  private goodDirs = new Set<string>(['']);
-  private dirMeta = new Map<string, DirMeta>();
-  private dirXattrs = new Map<string, Record<string, Buffer>>();
-  private pending = new Map<string, TarEntry>();
+class Unpacker extends Placement {
   /** Small files being created on the libuv pool: creating a file costs the kernel far more than
    *  writing a few KiB, so several creations run at once while we parse the next entries. */
   private inflight = new Map<string, Promise<void>>();
@@ -112,70 +58,17 @@ class Unpacker {
     return IS_ROOT && this.mode === 'apply';
   }
 
-  constructor(readonly root: string, readonly mode: UnpackMode, readonly what: string) {}
-
-  abs(rel: string): string {
-    return rel === '' ? this.root : this.root + '/' + rel;
-  }
-
-  lstat(rel: string): fs.Stats | undefined {
-    // An overlay-form layer is unpacked into an empty dir: what this layer did not write is not there.
-    if (this.mode === 'overlay' && rel !== '' && !this.written.has(rel)) return undefined;
-    try {
-      // No exception for a missing path: most entries are new, and throwing costs more than the syscall.
-      return fs.lstatSync(this.abs(rel), { throwIfNoEntry: false });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw e;
-    }
-  }
-
-  /** Makes sure every parent of rel is a real directory, creating missing ones. */
-  ensureDir(rel: string, entryName: string): void {
-    if (this.goodDirs.has(rel)) return;
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    this.ensureDir(parent, entryName);
-    const st = this.lstat(rel);
-    // A parent of something this layer writes is part of this layer, whoever created it.
-    this.written.add(rel);
-    if (!st) {
-      fs.mkdirSync(this.abs(rel), 0o755);
-    } else if (st.isSymbolicLink()) {
-      throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} goes through the symlink ${JSON.stringify(rel)} (refused: it could point outside the tree)`);
-    } else if (!st.isDirectory()) {
-      if (this.mode === 'apply') {
-        // A lower layer's file where this layer has a directory: the upper layer wins.
-        this.remove(rel, st);
-        fs.mkdirSync(this.abs(rel), 0o755);
-      } else {
-        throw new ImageError(`${this.what}: entry ${JSON.stringify(entryName)} needs ${JSON.stringify(rel)} to be a directory, but it is not`);
-      }
-    }
-    this.goodDirs.add(rel);
-  }
-
-  /** Removes what is at rel so something else can take its place. */
-  remove(rel: string, st: fs.Stats | undefined = this.lstat(rel)): void {
-    if (!st) return;
-    if (st.isDirectory()) {
-      this.flush();
-      fs.rmSync(this.abs(rel), { recursive: true, force: true });
-      this.goodDirs.clear();
-      this.goodDirs.add('');
-    } else {
-      fs.unlinkSync(this.abs(rel));
-    }
-  }
-
-  private prepare(rel: string, name: string): fs.Stats | undefined {
-    this.ensureDir(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), name);
-    this.pending.delete(rel);
+  /** Where an entry goes (its parent resolved in the image) and what this layer has there now. */
+  private prepare(rel: string, name: string): { real: string; st: fs.Stats | undefined } {
+    const real = joinRel(this.ensureDir(parentOf(rel), name), baseOf(rel));
+    this.relOf(real);
+    this.pending.delete(real);
     const c = this.gateStat;
     this.gateStat = undefined;
-    const st = c && c.rel === rel ? c.st : this.lstat(rel);
-    this.written.add(rel);
-    return st;
+    const st = c && c.rel === real ? c.st : this.lstat(real);
+    this.written.add(real);
+    this.hideLower(real);
+    return { real, st };
   }
 
   async drain(): Promise<void> {
@@ -183,25 +76,23 @@ class Unpacker {
     if (this.asyncErr) throw this.asyncErr;
   }
 
-  /** Waits for the in-flight writes an entry depends on (its path, its parents, or all of them). */
+  /** Waits for the in-flight writes an entry depends on (its path, or all of them). */
   async gate(h: Headers): Promise<void> {
     this.gateStat = undefined;
     if (this.asyncErr) throw this.asyncErr;
     if (this.inflight.size === 0) return;
     while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight.values());
-    const rel = cleanEntryName(h.name, this.what);
-    for (let i = rel.indexOf('/'); ; i = rel.indexOf('/', i + 1)) {
-      const p = i < 0 ? rel : rel.slice(0, i);
-      const w = this.inflight.get(p);
-      if (w) await w;
-      if (i < 0) break;
-    }
+    const rel = this.relOf(h.name);
+    const dir = this.dirs.get(parentOf(rel));
+    // A parent yet to be resolved, a whiteout or a hardlink may touch anything written so far.
+    if (dir === undefined || baseOf(rel).startsWith('.wh.') || h.type === 'link') return this.drain();
+    const real = joinRel(dir, baseOf(rel));
+    const w = this.inflight.get(real);
+    if (w) await w;
     if (this.asyncErr) throw this.asyncErr;
-    const base = rel.slice(rel.lastIndexOf('/') + 1);
-    if (base.startsWith('.wh.') || h.type === 'link') return this.drain(); // may touch anything below
-    const st = this.lstat(rel);
+    const st = this.lstat(real);
     if (st?.isDirectory() && h.type !== 'directory') return this.drain(); // replacing a directory
-    this.gateStat = { rel, st };
+    this.gateStat = { rel: real, st };
   }
 
   private writeAsync(rel: string, data: Buffer, mode: number, uid: number, gid: number, mtime: number): void {
@@ -247,140 +138,49 @@ class Unpacker {
       if (name.startsWith('trusted.overlay.')) continue; // never let a layer forge overlay metadata
       (xattrs ??= {})[name] = Buffer.from(pax[k], 'latin1');
     }
-    const rel = cleanEntryName(h.name, this.what);
-    const base = rel.slice(rel.lastIndexOf('/') + 1);
-    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    const rel = this.relOf(h.name);
+    const base = baseOf(rel);
     this.stats.entries++;
-
     const skip = () => {
       stream.on('end', () => next());
       stream.on('error', next);
       stream.resume();
     };
-
     if (base.startsWith('.wh.')) {
-      if (base === '.wh..wh..opq') this.opaque(dir, h.name);
-      else this.whiteout(dir, base.slice(4), h.name);
+      if (base === '.wh..wh..opq') this.opaque(parentOf(rel), h.name);
+      else this.whiteout(parentOf(rel), base.slice(4), h.name);
       return skip();
     }
-
+    const meta = { mode, uid, gid, mtime, xattrs };
+    if (h.type === 'directory') {
+      this.directory(rel, h.name, meta);
+      return skip();
+    }
+    const kind = ROOT_KIND[h.type ?? ''];
+    if (rel === '' && kind) throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is ${kind} at the root`);
     switch (h.type) {
-      case 'directory': {
-        if (rel !== '') {
-          const st = this.prepare(rel, h.name);
-          if (st && !st.isDirectory()) this.remove(rel, st);
-          if (!st || !st.isDirectory()) fs.mkdirSync(this.abs(rel), 0o700);
-          this.goodDirs.add(rel);
-        }
-        this.dirMeta.set(rel, { mode, uid, gid, mtime });
-        this.stats.du += 4096;
-        if (xattrs) this.dirXattrs.set(rel, { ...this.dirXattrs.get(rel), ...xattrs });
-        return skip();
-      }
       case 'file':
-      case 'contiguous-file': {
-        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a file at the root`);
-        const st = this.prepare(rel, h.name);
-        this.remove(rel, st);
-        this.stats.files++;
-        this.stats.bytes += h.size ?? 0;
-        this.stats.du += Math.ceil((h.size ?? 0) / 4096) * 4096;
-        if (xattrs) {
-          // Files with xattrs go through GNU tar with their content (rare: file capabilities).
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', next);
-          stream.on('end', () => {
-            this.pending.set(rel, { name: rel, type: 'file', mode, uid, gid, mtime, xattrs, data: Buffer.concat(chunks) });
-            next();
-          });
-          return;
-        }
-        if ((h.size ?? 0) <= SMALL_FILE) {
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', next);
-          stream.on('end', () => {
-            this.writeAsync(rel, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), mode, uid, gid, mtime);
-            next();
-          });
-          return;
-        }
-        let fd: number;
-        try {
-          fd = fs.openSync(this.abs(rel), CREATE_FLAGS, 0o600);
-        } catch (e) {
-          return next(e);
-        }
-        let failed = false;
-        stream.on('data', (c: Buffer) => {
-          if (failed) return;
-          try {
-            let off = 0;
-            while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-          } catch (e) {
-            failed = true;
-            stream.destroy(e as Error);
-          }
-        });
-        stream.on('error', (e) => {
-          try { fs.closeSync(fd); } catch { /* already closed */ }
-          next(e);
-        });
-        stream.on('end', () => {
-          try {
-            if (IS_ROOT) fs.fchownSync(fd, uid, gid);
-            fs.fchmodSync(fd, mode);
-            fs.futimesSync(fd, mtime, mtime);
-            fs.closeSync(fd);
-          } catch (e) {
-            return next(e);
-          }
-          next();
-        });
-        return;
-      }
+      case 'contiguous-file':
+        return this.file(rel, h, meta, stream, next);
       case 'symlink': {
-        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a symlink at the root`);
-        const st = this.prepare(rel, h.name);
-        this.remove(rel, st);
-        const p = this.abs(rel);
+        const { real, st } = this.prepare(rel, h.name);
+        this.remove(real, st);
+        const p = this.abs(real);
         fs.symlinkSync(h.linkname ?? '', p);
         if (IS_ROOT) fs.lchownSync(p, uid, gid);
         fs.lutimesSync(p, mtime, mtime);
-        if (xattrs) this.pending.set(rel, { name: rel, type: 'symlink', linkname: h.linkname ?? '', mode, uid, gid, mtime, xattrs });
+        if (xattrs) this.pending.set(real, { name: real, type: 'symlink', linkname: h.linkname ?? '', ...meta });
         return skip();
       }
-      case 'link': {
-        const target = cleanEntryName(h.linkname ?? '', this.what + ` (hardlink ${h.name})`);
-        if (target === '' || target === rel) throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} has an invalid target ${JSON.stringify(h.linkname)}`);
-        const tdir = target.includes('/') ? target.slice(0, target.lastIndexOf('/')) : '';
-        // The target's parents must be real dirs too, or link() would resolve through a symlink.
-        try {
-          this.ensureExistingDir(tdir, h.name);
-        } catch (e) {
-          return next(e);
-        }
-        if (this.pending.has(target)) this.flush();
-        const tst = this.lstat(target);
-        if (!tst || tst.isDirectory()) {
-          throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} points to ${JSON.stringify(h.linkname)}, which is not a file in this layer (refused)`);
-        }
-        const st = this.prepare(rel, h.name);
-        if (st) {
-          if (st.ino === tst.ino && st.dev === tst.dev) return skip();
-          this.remove(rel, st);
-        }
-        fs.linkSync(this.abs(target), this.abs(rel));
+      case 'link':
+        this.hardlink(rel, h);
         return skip();
-      }
       case 'character-device':
       case 'block-device':
       case 'fifo': {
-        if (rel === '') throw new ImageError(`${this.what}: entry ${JSON.stringify(h.name)} is a device at the root`);
-        const st = this.prepare(rel, h.name);
-        this.remove(rel, st);
-        this.pending.set(rel, { name: rel, type: h.type, mode, uid, gid, mtime, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, xattrs });
+        const { real, st } = this.prepare(rel, h.name);
+        this.remove(real, st);
+        this.pending.set(real, { name: real, type: h.type, ...meta, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 });
         return skip();
       }
       default:
@@ -389,16 +189,85 @@ class Unpacker {
     }
   }
 
-  /** Checks (without creating) that rel and its parents are real directories. */
-  private ensureExistingDir(rel: string, entryName: string): void {
-    if (this.goodDirs.has(rel)) return;
-    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    this.ensureExistingDir(parent, entryName);
-    const st = this.lstat(rel);
-    if (!st || !st.isDirectory()) {
-      throw new ImageError(`${this.what}: hardlink ${JSON.stringify(entryName)} has a target whose parent ${JSON.stringify(rel)} is not a directory in the tree (refused)`);
+  private directory(rel: string, name: string, m: EntryMeta): void {
+    let real = '';
+    if (rel !== '') {
+      const p = this.prepare(rel, name);
+      real = p.real;
+      if (p.st && !p.st.isDirectory()) this.remove(real, p.st);
+      if (!p.st || !p.st.isDirectory()) fs.mkdirSync(this.abs(real), 0o700);
+      this.dirs.set(rel, real);
+      this.dirs.set(real, real);
     }
-    this.goodDirs.add(rel);
+    this.dirMeta.set(real, { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime });
+    this.stats.du += 4096;
+    if (m.xattrs) this.dirXattrs.set(real, { ...this.dirXattrs.get(real), ...m.xattrs });
+  }
+
+  private file(rel: string, h: Headers, m: EntryMeta, stream: Readable, next: (err?: unknown) => void): void {
+    const { real, st } = this.prepare(rel, h.name);
+    this.remove(real, st);
+    const size = h.size ?? 0;
+    this.stats.files++;
+    this.stats.bytes += size;
+    this.stats.du += Math.ceil(size / 4096) * 4096;
+    if (m.xattrs || size <= SMALL_FILE) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', next);
+      stream.on('end', () => {
+        const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        // Files with xattrs go through GNU tar with their content (rare: file capabilities).
+        if (m.xattrs) this.pending.set(real, { name: real, type: 'file', ...m, data });
+        else this.writeAsync(real, data, m.mode, m.uid, m.gid, m.mtime);
+        next();
+      });
+      return;
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(this.abs(real), CREATE_FLAGS, 0o600);
+    } catch (e) {
+      return next(e);
+    }
+    let failed = false;
+    stream.on('data', (c: Buffer) => {
+      if (failed) return;
+      try {
+        let off = 0;
+        while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+      } catch (e) {
+        failed = true;
+        stream.destroy(e as Error);
+      }
+    });
+    stream.on('error', (e) => {
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+      next(e);
+    });
+    stream.on('end', () => {
+      try {
+        if (IS_ROOT) fs.fchownSync(fd, m.uid, m.gid);
+        fs.fchmodSync(fd, m.mode);
+        fs.futimesSync(fd, m.mtime, m.mtime);
+        fs.closeSync(fd);
+      } catch (e) {
+        return next(e);
+      }
+      next();
+    });
+  }
+
+  private hardlink(rel: string, h: Headers): void {
+    const target = this.relOf(h.linkname ?? '', this.what + ` (hardlink ${h.name})`);
+    if (target === '' || target === rel) throw new ImageError(`${this.what}: hardlink ${JSON.stringify(h.name)} has an invalid target ${JSON.stringify(h.linkname)}`);
+    const t = this.linkTarget(target, h.name);
+    const { real, st } = this.prepare(rel, h.name);
+    if (st) {
+      if (st.ino === t.st.ino && st.dev === t.st.dev) return;
+      this.remove(real, st);
+    }
+    fs.linkSync(this.abs(t.real), this.abs(real));
   }
 
   private whiteout(dir: string, name: string, entryName: string): void {
@@ -406,48 +275,36 @@ class Unpacker {
       throw new ImageError(`${this.what}: invalid whiteout ${JSON.stringify(entryName)}`);
     }
     this.stats.whiteouts++;
-    this.ensureDir(dir, entryName);
-    const rel = dir === '' ? name : dir + '/' + name;
+    const rel = joinRel(this.ensureDir(dir, entryName), name);
     // A whiteout hides lower layers only; something this layer itself wrote there stays.
     if (this.written.has(rel)) return;
-    const st = this.lstat(rel);
-    if (this.mode === 'apply') {
-      this.remove(rel, st);
-      return;
-    }
-    this.remove(rel, st);
+    this.remove(rel, this.lstat(rel));
+    if (this.mode === 'apply') return;
     this.written.add(rel);
+    this.hideLower(rel);
     this.pending.set(rel, { name: rel, type: 'character-device', mode: 0, uid: 0, gid: 0, devmajor: 0, devminor: 0 });
   }
 
   private opaque(dir: string, entryName: string): void {
-    this.ensureDir(dir, entryName);
-    this.stats.opaque.push(dir);
+    const real = this.ensureDir(dir, entryName);
+    this.stats.opaque.push(real);
     if (this.mode === 'apply') {
-      this.clearLower(dir);
+      this.clearLower(real);
       return;
     }
-    this.dirXattrs.set(dir, { ...this.dirXattrs.get(dir), [OPAQUE_XATTR]: Buffer.from('y') });
+    this.dirXattrs.set(real, { ...this.dirXattrs.get(real), [OPAQUE_XATTR]: Buffer.from('y') });
+    this.hideLower();
   }
 
   /** Removes what lower layers put under dir, keeping what this layer wrote. */
   private clearLower(dir: string): void {
-    for (const name of fs.readdirSync(this.abs(dir))) {
-      const rel = dir === '' ? name : dir + '/' + name;
-      if (!this.written.has(rel)) {
-        this.remove(rel);
-      } else if (this.lstat(rel)?.isDirectory()) {
-        this.clearLower(rel);
-      }
-    }
-  }
-
-  /** Hands the collected special entries to GNU tar, in one process. */
-  flush(): void {
-    if (this.pending.size === 0) return;
-    const entries = [...this.pending.values()];
-    this.pending.clear();
-    runTar(this.root, entries, this.what);
+    const skip = this.root.length + 1;
+    walkTree(this.abs(dir), (p, st) => {
+      const rel = p.slice(skip);
+      if (this.written.has(rel)) return st.isDirectory() ? p : undefined;
+      this.remove(rel, st);
+      return undefined;
+    });
   }
 
   async finish(): Promise<void> {
@@ -471,28 +328,17 @@ class Unpacker {
   }
 }
 
-function runTar(root: string, entries: TarEntry[], what: string): void {
-  const args = ['-x', '-f', '-', '-C', root, '--numeric-owner', '--no-recursion', '--xattrs', '--xattrs-include=*'];
-  if (IS_ROOT) args.push('--same-owner', '--same-permissions');
-  const r = spawnSync('tar', args, { input: tarArchive(entries), stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
-  if (r.error) throw new ImageError(`${what}: cannot run tar to create device nodes and xattrs: ${r.error.message}`);
-  if (r.status !== 0) {
-    const msg = String(r.stderr).trim().split('\n').slice(0, 3).join('; ');
-    throw new ImageError(`${what}: creating device nodes, whiteouts or xattrs failed: ${msg}`);
-  }
-}
-
 /**
  * Unpacks a decompressed layer tar stream into root (which must exist). Resolves with counts once
  * every entry is on disk; rejects on the first bad entry or stream error, leaving root partial
  * (callers unpack into a staging dir and drop it).
  */
-export function unpackLayer(input: Readable, root: string, mode: UnpackMode, what: string): Promise<UnpackStats> {
+export function unpackLayer(input: Readable, root: string, mode: UnpackMode, what: string, lower = new LayerStack()): Promise<UnpackStats> {
   patchPaxDecoding();
   // Required lazily: commands that never unpack should not pay for loading tar-stream.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const tar = require('tar-stream') as typeof import('tar-stream');
-  const u = new Unpacker(fs.realpathSync(root), mode, what);
+  const u = new Unpacker(fs.realpathSync(root), mode, what, mode === 'overlay' ? lower : undefined);
   return new Promise<UnpackStats>((resolve, reject) => {
     const extract = tar.extract();
     let done = false;

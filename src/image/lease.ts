@@ -8,6 +8,7 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ImageError } from './digest';
 import { Store, pidAlive } from './store';
+import { removeTree } from './tree';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +32,7 @@ function gcLockHeld(store: Store): boolean {
   const owner = lockOwner(store);
   if (owner === undefined) return false;
   if (owner === -1 || pidAlive(owner)) return true;
-  fs.rmSync(store.dir('gc.lock'), { recursive: true, force: true });
+  removeTree(store.dir('gc.lock'));
   return false;
 }
 
@@ -81,7 +82,9 @@ export async function acquireGcLock(store: Store, timeoutMs = 60_000): Promise<(
     }
   }
   fs.writeFileSync(path.join(dir, 'pid'), String(process.pid));
-  const release = () => fs.rmSync(dir, { recursive: true, force: true });
+  const release = () => {
+    removeTree(dir);
+  };
   const start = Date.now();
   while (liveLeases(store).length > 0) {
     if (Date.now() - start > timeoutMs) {

@@ -4,7 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { digestHex, ImageError } from './digest';
+import { digestHex, ImageError, sha256 } from './digest';
+import { removeTree } from './tree';
+import { LayerStack, fitsOver } from './resolve';
 
 export const DEFAULT_IMAGE_ROOT = '/var/lib/skiff';
 
@@ -29,6 +31,19 @@ export class Store {
   blobPath(digest: string): string {
     return this.dir('blobs', 'sha256', digestHex(digest));
   }
+  /** Where the diffID a layer blob was verified to decompress to is kept (as containerd's
+   *  "uncompressed" label), so a blob is decompressed once to be trusted, not on every import. */
+  diffIDRecord(digest: string): string {
+    return this.dir('blobs', 'diffid', digestHex(digest));
+  }
+  blobDiffID(digest: string): string | undefined {
+    try {
+      const d = fs.readFileSync(this.diffIDRecord(digest), 'utf8').trim();
+      return this.hasBlob(digest) ? d : undefined;
+    } catch {
+      return undefined;
+    }
+  }
   layerDir(diffID: string): string {
     return this.dir('layers', 'sha256', digestHex(diffID));
   }
@@ -38,13 +53,40 @@ export class Store {
   }
 
   init(): void {
-    for (const d of ['blobs/sha256', 'layers/sha256', 'refs', 'tmp', 'leases', 'bundles']) {
+    for (const d of ['blobs/sha256', 'blobs/diffid', 'layers/sha256', 'refs', 'tmp', 'leases', 'bundles']) {
       fs.mkdirSync(this.dir(d), { recursive: true, mode: 0o700 });
     }
   }
 
   hasBlob(digest: string): boolean {
     return fs.existsSync(this.blobPath(digest));
+  }
+  /**
+   * The dir (staged, or in the store) that holds a layer as it is over the given lower layers: the
+   * one under its chainID, made over those very layers, or the one under its diffID if it fits
+   * over them (see placement.ts).
+   */
+  findLayer(diffID: string, chainID: string, lower: LayerStack, staged = new Map<string, string>()): { key: string; dir: string } | undefined {
+    for (const key of chainID === diffID ? [diffID] : [chainID, diffID]) {
+      const dir = staged.get(key) ?? (this.hasLayer(key) ? this.layerDir(key) : undefined);
+      if (dir && (key === chainID || fitsOver(dir, lower))) return { key, dir };
+    }
+    return undefined;
+  }
+  /** Which dirs an image's layers have, bottom up; undefined from the first one missing. */
+  layerKeys(diffIDs: string[]): (string | undefined)[] {
+    const chain = chainIDs(diffIDs);
+    const lower = new LayerStack();
+    const keys: (string | undefined)[] = [];
+    let gap = false;
+    for (let i = 0; i < diffIDs.length; i++) {
+      // A layer's fit depends on those below it: above a missing one, nothing can be told.
+      const found = gap ? undefined : this.findLayer(diffIDs[i], chain[i], lower);
+      if (found) lower.push(found.dir);
+      else gap = true;
+      keys.push(found?.key);
+    }
+    return keys;
   }
   hasLayer(diffID: string): boolean {
     return fs.existsSync(path.join(this.layerDir(diffID), 'meta.json'));
@@ -110,6 +152,13 @@ export class Store {
   }
 }
 
+/** The image-spec's ChainIDs: each layer's identity together with all the layers below it. */
+export function chainIDs(diffIDs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIDs) out.push(out.length ? sha256(`${out[out.length - 1]} ${d}`) : d);
+  return out;
+}
+
 /** Writes a file so readers see either the old content or the new, never a mix. */
 export function atomicWrite(file: string, data: string | Buffer, tmpDir = path.dirname(file)): void {
   const tmp = path.join(tmpDir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
@@ -161,6 +210,10 @@ export class Staging {
     fs.writeFileSync(f, data);
     this.commitBlob(f, digest);
   }
+  /** Records what a published blob was verified to decompress to. */
+  commitDiffID(digest: string, diffID: string): void {
+    atomicWrite(this.store.diffIDRecord(digest), diffID + '\n', this.store.dir('tmp'));
+  }
   /** Publishes an unpacked layer dir; if a concurrent unpack won the race, ours is discarded. */
   commitLayer(dir: string, diffID: string): void {
     const dest = this.store.layerDir(diffID);
@@ -169,39 +222,15 @@ export class Staging {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.store.hasLayer(diffID)) {
-        rmTree(dir);
+        removeTree(dir);
         return;
       }
       throw e;
     }
   }
   drop(): void {
-    rmTree(this.dir);
+    removeTree(this.dir);
   }
-}
-
-export function rmTree(p: string): void {
-  fs.rmSync(p, { recursive: true, force: true, maxRetries: 2 });
-}
-
-/** Disk usage of a tree in bytes (allocated blocks, hard links counted once). */
-export function diskUsage(p: string, seen = new Set<string>()): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  const key = `${st.dev}:${st.ino}`;
-  if (!seen.has(key)) {
-    seen.add(key);
-    total += st.blocks * 512;
-  }
-  if (st.isDirectory()) {
-    for (const e of fs.readdirSync(p)) total += diskUsage(path.join(p, e), seen);
-  }
-  return total;
 }
 
 export function pidAlive(pid: number): boolean {

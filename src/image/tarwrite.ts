@@ -1,6 +1,6 @@
 // A minimal tar writer (ustar + pax). tar-stream's packer encodes pax values as UTF-8 text,
 // which corrupts binary xattr values such as security.capability; these records carry raw bytes.
-// Used for the batches handed to GNU tar (see specials.ts) and by the tests to build hostile
+// Used for the batches handed to GNU tar (see entries.ts) and by the tests to build hostile
 // layers byte for byte.
 
 export interface TarEntry {

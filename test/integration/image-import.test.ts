@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync, spawn } from 'child_process';
 import {
-  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, CLI_JS, sha, snapshot, tarDir, tarLayout, tmpdir,
+  addImage, addMultiPlatform, busyboxRootfs, cli, cliProc, CLI_JS, rewriteImage, sha, snapshot, tarDir, tarLayout, tmpdir,
 } from '../fixtures/image/build';
 import { tarArchive } from '../../src/image/tarwrite';
 
@@ -138,17 +138,9 @@ t.test('bad input: clear errors naming image and blob, store left as it was', as
   await check(['import', odd.dir, '--name', 'odd'], /odd:latest: layer sha256:[0-9a-f]{64}: unknown layer media type "application\/vnd\.example\.layer\.v1\.tar\+lz4"/, 'unknown media type');
 
   const wrongDiff = layoutOf({ layers: [base], refName: 'latest' });
-  const cfgPath = path.join(wrongDiff.dir, 'blobs', 'sha256', wrongDiff.built.config.slice(7));
-  const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
-  cfg.rootfs.diff_ids = [sha(Buffer.from('not this'))];
-  const cfgBytes = Buffer.from(JSON.stringify(cfg));
-  fs.writeFileSync(path.join(wrongDiff.dir, 'blobs', 'sha256', sha(cfgBytes).slice(7)), cfgBytes);
-  const mPath = path.join(wrongDiff.dir, 'blobs', 'sha256', wrongDiff.built.manifest.slice(7));
-  const m = JSON.parse(fs.readFileSync(mPath, 'utf8'));
-  m.config = { ...m.config, digest: sha(cfgBytes), size: cfgBytes.length };
-  const mBytes = Buffer.from(JSON.stringify(m));
-  fs.writeFileSync(path.join(wrongDiff.dir, 'blobs', 'sha256', sha(mBytes).slice(7)), mBytes);
-  fs.writeFileSync(path.join(wrongDiff.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: m.mediaType, digest: sha(mBytes), size: mBytes.length }] }));
+  rewriteImage(wrongDiff.dir, wrongDiff.built, (cfg) => {
+    cfg.rootfs.diff_ids = [sha(Buffer.from('not this'))];
+  });
   await check(['import', wrongDiff.dir, '--name', 'wd'], /wd:latest: layer sha256:[0-9a-f]{64}: uncompressed content does not match the diffID/, 'diffID mismatch');
 
   const hostile = layoutOf({ layers: [tarArchive([{ name: '../escape', type: 'file', data: Buffer.from('x') }])], refName: 'latest' });
@@ -162,6 +154,89 @@ t.test('bad input: clear errors naming image and blob, store left as it was', as
   await check(['import', many], /holds several images \(a, b\); choose one with --tag/, 'ambiguous layout');
   const tagged = await cli(['import', many, '--tag', 'b', '--name', 'bee', '--image-root', store]);
   t.equal(tagged.code, 0, '--tag picks one: ' + tagged.err);
+});
+
+t.test('every layer blob is checked against its diffID, even when that layer is already stored', async (t) => {
+  const store = newStore();
+  const good = layoutOf({ layers: [base, top], refName: 'latest' });
+  t.equal((await cli(['import', good.dir, '--name', 'good', '--image-root', store])).code, 0);
+  const before = snapshot(store);
+  const refused = async (dir: string, name: string, re: RegExp, msg: string, extra: string[] = []) => {
+    const r = await cli(['import', dir, '--name', name, ...extra, '--image-root', store]);
+    t.equal(r.code, 1, msg + ': exit 1');
+    t.match(r.err, re, msg);
+    t.equal(r.err.trim().split('\n').length, 1, msg + ': one line');
+    t.same(snapshot(store), before, msg + ': nothing published');
+    t.same(fs.readdirSync(path.join(store, 'tmp')), [], msg + ': no staging left');
+  };
+  const other = tarArchive([{ name: 'etc/motd', type: 'file', data: Buffer.from('not welcome\n') }]);
+  // A second copy of the top layer (zstd this time) that claims its diffID but holds something else.
+  const forged = layoutOf({ layers: [base, other], refName: 'latest', compression: ['gzip', 'zstd'] });
+  const f = rewriteImage(forged.dir, forged.built, (cfg) => {
+    cfg.rootfs.diff_ids[1] = good.built.diffIDs[1];
+  });
+  const mismatch = new RegExp(`forged:latest: layer ${good.built.diffIDs[1]}: uncompressed content does not match the diffID \\(blob ${f.layers[1]} holds ${sha(other)}\\)`);
+  await refused(forged.dir, 'forged', mismatch, 'a forged copy of a stored layer');
+  await refused(forged.dir, 'forged', mismatch, 'the same with --no-unpack', ['--no-unpack']);
+  // The same blob listed twice in one image would be unpacked once: the other copy is checked too.
+  const twice = layoutOf({ layers: [top, other], refName: 'latest', compression: ['gzip', 'zstd'] });
+  const tw = rewriteImage(twice.dir, twice.built, (cfg) => {
+    cfg.rootfs.diff_ids[1] = cfg.rootfs.diff_ids[0];
+  });
+  const fresh = newStore();
+  const r = await cli(['import', twice.dir, '--name', 'twice', '--image-root', fresh]);
+  t.equal(r.code, 1, 'a forged second copy of a layer in the same image');
+  t.match(r.err, new RegExp(`twice:latest: layer ${tw.diffIDs[0]}: uncompressed content does not match the diffID \\(blob ${tw.layers[1]} `));
+  t.same(fs.readdirSync(path.join(fresh, 'blobs', 'sha256')), [], 'no blob published');
+  t.same(fs.readdirSync(path.join(fresh, 'layers', 'sha256')), [], 'no layer published');
+  t.same(fs.readdirSync(path.join(fresh, 'refs')), [], 'no name published');
+  // A blob the store has seen to hold one layer is refused as another, without reading it again.
+  const relabeled = layoutOf({ layers: [base], refName: 'latest' });
+  rewriteImage(relabeled.dir, relabeled.built, (cfg) => {
+    cfg.rootfs.diff_ids[0] = good.built.diffIDs[1];
+  });
+  await refused(relabeled.dir, 'relabeled', new RegExp(`relabeled:latest: layer ${good.built.diffIDs[1]}: uncompressed content does not match the diffID \\(blob ${good.built.layers[0]} holds ${good.built.diffIDs[0]}\\)`), 'a stored blob claimed for another layer');
+});
+
+t.test('trees thousands of levels deep: unpacked, or refused cleanly past PATH_MAX; removed at any depth', async (t) => {
+  const store = newStore();
+  const deep = (levels: number) => tarArchive([{ name: 'd/'.repeat(levels) + 'f', type: 'file', data: Buffer.from('deep\n') }]);
+  // Makes a tree deeper than any path can name, as a container can (one relative mkdir at a time;
+  // not with a shell, whose cd slows down past PATH_MAX).
+  const dig = (dir: string, levels: number) => execFileSync(process.execPath, ['-e', `const fs = require('fs');
+    process.chdir(process.argv[1]);
+    for (let i = 0; i < ${levels}; i++) { fs.mkdirSync('x'); process.chdir('x'); }
+    fs.writeFileSync('f', 'bottom\\n');`, dir]);
+  const tooDeep = layoutOf({ layers: [deep(2000)], refName: 'latest' });
+  let r = await cli(['import', tooDeep.dir, '--name', 'toodeep', '--image-root', store]);
+  t.equal(r.code, 1, '2000 levels: refused');
+  t.match(r.err, /^skiff image import: toodeep:latest: layer sha256:[0-9a-f]{64}: entry "d\/d\/.*\/f" is too deep to unpack here \(its path would be \d+ bytes, over the limit of 4095\) \(refused\)\n$/);
+  t.same(fs.readdirSync(path.join(store, 'tmp')), [], 'no staging left');
+  t.same(fs.readdirSync(path.join(store, 'refs')), [], 'no name');
+  r = await cli(['prune', '--image-root', store]);
+  t.equal(r.code, 0, 'prune works after it: ' + r.err);
+
+  const deepest = layoutOf({ layers: [deep(1900)], refName: 'latest' });
+  r = await cli(['import', deepest.dir, '--name', 'deep', '--image-root', store]);
+  t.equal(r.code, 0, '1900 levels: imported: ' + r.err);
+  const b = path.join(work, 'deep-bundle');
+  r = await cli(['bundle', 'deep', b, '--copy', '--image-root', store]);
+  t.equal(r.code, 0, 'a --copy bundle of it: ' + r.err);
+  t.equal(fs.readFileSync(path.join(b, 'rootfs', 'd/'.repeat(1900) + 'f'), 'utf8'), 'deep\n');
+  dig(path.join(b, 'rootfs'), 2500);
+  r = await cli(['unbundle', b, '--image-root', store]);
+  t.equal(r.code, 0, 'unbundle removes a tree deeper than PATH_MAX: ' + r.err);
+  t.notOk(fs.existsSync(b));
+
+  const leftover = path.join(store, 'tmp', 'ingest-999999-dead');
+  fs.mkdirSync(leftover);
+  dig(leftover, 2500);
+  t.equal((await cli(['rm', 'deep', '--image-root', store])).code, 0);
+  r = await cli(['prune', '--image-root', store]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /^removed 3 blobs, 1 layers, 1 leftovers; freed /, 'prune removes the deep layer and a dead staging dir deeper than PATH_MAX');
+  t.same(fs.readdirSync(path.join(store, 'tmp')), []);
+  t.same(layerDirs(store), []);
 });
 
 t.test('concurrent imports of images sharing layers (separate processes)', async (t) => {

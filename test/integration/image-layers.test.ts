@@ -1,15 +1,15 @@
 // Layer unpacking on the real filesystem, as root: every entry type, metadata, whiteouts in both
 // modes, and hostile layers (each built byte for byte here) that must not write outside the tree.
-import t from 'tap';
+import t, { Test } from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { Readable } from 'stream';
 import { unpackLayer, UnpackMode } from '../../src/image/layers';
 import { tarArchive, TarEntry } from '../../src/image/tarwrite';
-import { tmpdir } from '../fixtures/image/build';
+import { LayerStack } from '../../src/image/resolve';
+import { CAP, linkBase, linkTop, tmpdir } from '../fixtures/image/build';
 
-const CAP = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // cap_net_bind_service=ep, binary
 
 function unpack(entries: TarEntry[], root: string, mode: UnpackMode = 'overlay') {
   return unpackLayer(Readable.from([tarArchive(entries)]), root, mode, 'layer test');
@@ -211,4 +211,83 @@ t.test('corrupt and truncated tar streams fail cleanly', async (t) => {
   const garbage = Buffer.alloc(2048, 0x41);
   await t.rejects(unpackLayer(Readable.from([garbage]), dir, 'overlay', 'layer Y'), /layer Y/, 'garbage');
   t.equal(xattr(dir, 'user.none'), '');
+});
+
+function checkLinked(t: Test, root: string, how: string) {
+  const at = (p: string) => path.join(root, p);
+  t.equal(fs.readlinkSync(at('lib')), 'usr/lib', `${how}: /lib is still the symlink`);
+  t.equal(fs.readlinkSync(at('abs')), '/usr/lib', `${how}: /abs too`);
+  t.same(fs.readdirSync(at('usr/lib')).sort(), ['libbar.so', 'libc-link.so', 'libc.so', 'libfoo.so', 'sub'], `${how}: written through the symlinks, into /usr/lib`);
+  t.equal(fs.readFileSync(at('usr/lib/sub/x'), 'utf8'), 'x');
+  const bb = fs.lstatSync(at('bin/busybox'));
+  t.equal(fs.lstatSync(at('bin/sh')).ino, bb.ino, `${how}: the hardlink to a file of the layer below shares its inode`);
+  t.equal(bb.mode & 0o7777, 0o4755, `${how}: with its mode`);
+  t.equal(xattrHex(at('bin/sh'), 'security.capability'), CAP.toString('hex'), `${how}: and its xattrs`);
+  t.equal(fs.lstatSync(at('usr/lib/libc-link.so')).ino, fs.lstatSync(at('usr/lib/libc.so')).ino, `${how}: a hardlink target is found through a symlink too`);
+}
+async function overlayLayer(dir: string, entries: TarEntry[], lower: string[]) {
+  fs.mkdirSync(path.join(dir, 'fs'), { recursive: true });
+  const stats = await unpackLayer(Readable.from([tarArchive(entries)]), path.join(dir, 'fs'), 'overlay', 'layer test', new LayerStack(lower));
+  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(stats));
+  return stats;
+}
+
+t.test('a later layer writes through the image\'s symlinks and hardlinks files below it (--copy form)', async (t) => {
+  const dir = tmpdir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  await unpack(linkBase(), dir, 'apply');
+  await unpack(linkTop(), dir, 'apply');
+  checkLinked(t, dir, 'applied');
+});
+
+t.test('the same in overlay form: resolved in the layers below, copied up, stacked by overlayfs', async (t) => {
+  const dir = tmpdir();
+  const merged = path.join(dir, 'merged');
+  for (const d of [merged, path.join(dir, 'u'), path.join(dir, 'w')]) fs.mkdirSync(d);
+  t.teardown(() => {
+    try { execFileSync('umount', [merged], { stdio: 'ignore' }); } catch { /* not mounted */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const base = await overlayLayer(path.join(dir, 'l0'), linkBase(), []);
+  t.notOk(base.chained, 'the first layer depends on nothing');
+  const top = await overlayLayer(path.join(dir, 'l1'), linkTop(), [path.join(dir, 'l0')]);
+  t.ok(top.chained, 'what the layer holds depends on the layers below it');
+  t.notOk(fs.existsSync(path.join(dir, 'l1/fs/lib')), 'the layer does not shadow the symlink with a directory');
+  t.ok(fs.existsSync(path.join(dir, 'l1/fs/usr/lib/libfoo.so')));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/l1/fs:${dir}/l0/fs,upperdir=${dir}/u,workdir=${dir}/w`, merged]);
+  checkLinked(t, merged, 'overlay');
+});
+
+t.test('symlinks of the image are followed only within it, and only to its directories', async (t) => {
+  const dir = tmpdir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const outside = path.join(dir, 'outside');
+  fs.mkdirSync(outside);
+  fs.mkdirSync(path.join(outside, 'etc'));
+  const base: TarEntry[] = [
+    { name: 'etc/', type: 'directory', mode: 0o755 },
+    { name: 'up', type: 'symlink', linkname: '../../../../../..' }, // climbs past the root: the root, as in the container
+    { name: 'host', type: 'symlink', linkname: outside }, // a host path: not a directory of the image
+    { name: 'loop', type: 'symlink', linkname: 'loop' },
+  ];
+  for (const mode of ['apply', 'overlay'] as const) {
+    const root = path.join(dir, mode);
+    let lower: LayerStack | undefined;
+    if (mode === 'apply') {
+      fs.mkdirSync(root);
+      await unpack(base, root, 'apply');
+    } else {
+      await overlayLayer(path.join(dir, 'base'), base, []);
+      lower = new LayerStack([path.join(dir, 'base')]);
+      fs.mkdirSync(root);
+    }
+    const run = (e: TarEntry[]) => unpackLayer(Readable.from([tarArchive(e)]), root, mode, 'layer test', lower);
+    await run([{ name: 'up/etc/motd', type: 'file', data: Buffer.from('in') }]);
+    t.equal(fs.readFileSync(path.join(root, 'etc/motd'), 'utf8'), 'in', `${mode}: a symlink climbing past the root stops at it`);
+    await t.rejects(run([{ name: 'host/etc/x', type: 'file' }]), /goes through the symlink "host", which does not lead to a directory in the image \(refused\)/, `${mode}: a symlink to a host path is refused`);
+    await t.rejects(run([{ name: 'loop/x', type: 'file' }]), /goes through the symlink "loop"/, `${mode}: a symlink loop is refused`);
+    await t.rejects(run([{ name: 'hl', type: 'link', linkname: 'host/etc' }]), /not a directory in the tree/, `${mode}: a hardlink through it too`);
+  }
+  t.same(fs.readdirSync(outside), ['etc'], 'nothing was written outside');
+  t.same(fs.readdirSync(path.join(outside, 'etc')), []);
 });
