@@ -6,15 +6,12 @@ import type { Invocation } from './main';
 import { SkiffError } from '../errors';
 import { out } from './output';
 import { logWarn } from '../log';
+import { parsePasswd } from '../passwd';
 
 function ownerName(dir: string): string {
   try {
     const uid = fs.statSync(dir).uid;
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (Number(f[2]) === uid) return f[0];
-    }
-    return `#${uid}`;
+    return parsePasswd(fs.readFileSync('/etc/passwd', 'utf8')).find((e) => e.uid === uid)?.name ?? `#${uid}`;
   } catch {
     return '';
   }

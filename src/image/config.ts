@@ -6,6 +6,7 @@ import type { Mount, Spec } from '../oci/spec';
 import { ImageError } from './digest';
 import type { ImageConfig } from './media';
 import { dirView, resolveInTree } from './resolve';
+import { parseGroup, parsePasswd } from '../passwd';
 
 /**
  * Reads a file of the container's tree without ever leaving it: symlinks are resolved as the
@@ -25,19 +26,6 @@ export function readInRoot(root: string, file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-interface PwEntry { name: string; uid: number; gid: number }
-interface GrEntry { name: string; gid: number; members: string[] }
-
-function parsePasswd(s: string | undefined): PwEntry[] {
-  return (s ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4 && f[0] && !f[0].startsWith('#'))
-    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]) })).filter((e) => Number.isInteger(e.uid) && Number.isInteger(e.gid));
-}
-function parseGroup(s: string | undefined): GrEntry[] {
-  return (s ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3 && f[0] && !f[0].startsWith('#'))
-    .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) }))
-    .filter((e) => Number.isInteger(e.gid));
 }
 
 const isNum = (s: string) => /^\d+$/.test(s);

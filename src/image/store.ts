@@ -7,6 +7,7 @@ import { randomBytes } from 'crypto';
 import { digestHex, ImageError, sha256 } from './digest';
 import { removeTree } from './tree';
 import { LayerStack, fitsOver } from './resolve';
+import { writeFileAtomic } from '../atomic';
 
 export const DEFAULT_IMAGE_ROOT = '/var/lib/skiff';
 
@@ -161,21 +162,7 @@ export function chainIDs(diffIDs: string[]): string[] {
 
 /** Writes a file so readers see either the old content or the new, never a mix. */
 export function atomicWrite(file: string, data: string | Buffer, tmpDir = path.dirname(file)): void {
-  const tmp = path.join(tmpDir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    if (typeof data === 'string') fs.writeSync(fd, data);
-    else fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(file, data, { durable: true, tmpDir });
 }
 
 /**

@@ -13,6 +13,7 @@ import { MS, PROPAGATION } from '../oci/mountopts';
 import { compileSeccomp } from './seccomp';
 import { sysctlPlan } from './sysctl';
 import { DEFAULT_DEVICE_NODES } from '../oci/devices';
+import { parsePasswd } from '../passwd';
 import { PLAN_FILE_NAMES } from './statedir';
 
 export const CLONE_NEW: Record<string, number> = {
@@ -67,10 +68,8 @@ function homeFor(rootfs: string, uid: number): string {
   try {
     const file = fs.realpathSync(path.join(rootfs, 'etc/passwd'));
     if (!file.startsWith(fs.realpathSync(rootfs) + '/')) return '/';
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid) return f[5] || '/';
-    }
+    const entry = parsePasswd(fs.readFileSync(file, 'utf8')).find((e) => e.uid === uid);
+    if (entry) return entry.home || '/';
   } catch {
     // no passwd: "/" as runc does
   }

@@ -19,6 +19,6 @@ t.test('every seccomp name in features is one the profile checker takes', async 
 t.test('every mount option in features is a word the mount planner knows', async (t) => {
   for (const o of features().mountOptions) {
     const p = parseOptions([o], 'mounts[0].options');
-    t.same(p.data, [], `${o} is a flag or a propagation, not passed on as filesystem data`);
+    t.same(p.data, [], `${o} is a flag or a propagation (no filesystem data)`);
   }
 });
