@@ -237,28 +237,7 @@ export class RegistryClient {
   async fetchBlob(desc: Descriptor, file: string, what: string): Promise<void> {
     const hex = digestHex(desc.digest);
     const partial = this.opts.partialDir ? path.join(this.opts.partialDir, hex) : undefined;
-    let hash: Hash = createHash('sha256');
-    let have = 0;
-    if (partial) {
-      try {
-        fs.renameSync(partial, file); // claim it: only one process wins the rename
-        const fd = fs.openSync(file, 'r');
-        const buf = Buffer.alloc(1 << 20);
-        let n: number;
-        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-          hash.update(buf.subarray(0, n));
-          have += n;
-        }
-        fs.closeSync(fd);
-        if (have > desc.size) {
-          fs.truncateSync(file, 0);
-          hash = createHash('sha256');
-          have = 0;
-        }
-      } catch {
-        /* nothing to resume */
-      }
-    }
+    let { hash, have } = claimPartial(partial, file, desc.size);
     const retries = this.opts.retries ?? 3;
     let lastErr = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -290,28 +269,11 @@ export class RegistryClient {
         this.keepPartial(file, partial, have);
         this.fail(`blob ${desc.digest}`, await this.errorText(r));
       }
-      // Plain synchronous writes: a chunk lands in the page cache in microseconds, and a write
-      // stream's backpressure would pause the socket on nearly every chunk.
-      const fd = fs.openSync(file, have > 0 ? 'a' : 'w', 0o600);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          r.res.on('data', (c: Buffer) => {
-            hash.update(c);
-            have += c.length;
-            this.opts.onBytes?.(desc.digest, c.length);
-            let off = 0;
-            while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-          });
-          r.res.on('aborted', () => reject(new Error('connection closed by the registry')));
-          r.res.on('error', reject);
-          r.res.on('close', () => (r.res.complete ? resolve() : reject(new Error('connection closed by the registry'))));
-          r.res.on('end', () => (r.res.complete ? resolve() : reject(new Error('connection closed by the registry'))));
-        });
-      } catch (e) {
-        lastErr = (e as Error).message;
-      } finally {
-        fs.closeSync(fd);
-      }
+      lastErr = await receive(r, file, have > 0, (c) => {
+        hash.update(c);
+        have += c.length;
+        this.opts.onBytes?.(desc.digest, c.length);
+      });
       if (have >= desc.size) break;
       if (!lastErr) lastErr = `connection closed after ${have} of ${desc.size} bytes`;
     }
@@ -331,5 +293,57 @@ export class RegistryClient {
     } catch {
       /* best effort */
     }
+  }
+}
+
+// A download a previous pull left in partialDir, claimed for this one (only one process wins
+// the rename), with what it holds already hashed; nothing to resume is a fresh start.
+function claimPartial(partial: string | undefined, file: string, size: number): { hash: Hash; have: number } {
+  const fresh = () => ({ hash: createHash('sha256'), have: 0 });
+  if (!partial) return fresh();
+  const got = fresh();
+  try {
+    fs.renameSync(partial, file);
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(1 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+      got.hash.update(buf.subarray(0, n));
+      got.have += n;
+    }
+    fs.closeSync(fd);
+    if (got.have > size) {
+      fs.truncateSync(file, 0);
+      return fresh();
+    }
+    return got;
+  } catch {
+    return fresh();
+  }
+}
+
+// Writes one response body to file; returns the error words if the connection broke ('' if
+// not). Plain synchronous writes: a chunk lands in the page cache in microseconds, and a
+// write stream's backpressure would pause the socket on nearly every chunk.
+async function receive(r: Resp, file: string, append: boolean, onChunk: (c: Buffer) => void): Promise<string> {
+  const fd = fs.openSync(file, append ? 'a' : 'w', 0o600);
+  const closed = () => new Error('connection closed by the registry');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      r.res.on('data', (c: Buffer) => {
+        onChunk(c);
+        let off = 0;
+        while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+      });
+      r.res.on('aborted', () => reject(closed()));
+      r.res.on('error', reject);
+      r.res.on('close', () => (r.res.complete ? resolve() : reject(closed())));
+      r.res.on('end', () => (r.res.complete ? resolve() : reject(closed())));
+    });
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    fs.closeSync(fd);
   }
 }
