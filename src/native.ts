@@ -38,27 +38,13 @@ export interface NativeCaps {
   ambient: bigint;
 }
 
-// Mirrors struct LaunchPlan in native/plan.h.
-export interface NativePlan {
-  // exec: join a running container instead of making one
-  execMode: boolean;
+// What the init and an exec process share (native/plan.h's struct LaunchPlan, checked key by
+// key by native/plan_build.cc).
+interface PlanCommon {
   cloneFlags: number;
   joins: { type: number; path: string }[];
-  newMountNs: boolean;
   rootfs: string;
-  rootfsReadonly: boolean;
-  rootfsPropagation: number;
-  noPivot: boolean;
-  mounts: NativeMount[];
-  setupDev: boolean;
-  devices: NativeDevice[];
-  maskedPaths: string[];
-  readonlyPaths: string[];
-  sysctls: { path: string; value: string }[];
   inUserns: boolean;
-  hostname?: string;
-  domainname?: string;
-  keyringName?: string;
   rlimits: NativeRlimit[];
   oomScoreAdj?: number;
   uid: number;
@@ -75,7 +61,6 @@ export interface NativePlan {
   env: string[];
   pathEnv?: string;
   preserveFds: number;
-  stateDir: string;
   // the state dir's files (src/launch/statedir.ts)
   fifoName: string;
   hookStateName: string;
@@ -84,13 +69,52 @@ export interface NativePlan {
   seccompFilter?: Buffer;
   seccompFlags?: number;
   seccompListenerFd?: number;
-  createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
-  startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   terminal?: boolean;
   consoleFd?: number;
   consoleRows?: number;
   consoleCols?: number;
 }
+
+// create: a new container, its rootfs, mounts and devices, waiting on the exec fifo.
+export interface InitPlan extends PlanCommon {
+  execMode: false;
+  newMountNs: boolean;
+  rootfsReadonly: boolean;
+  rootfsPropagation: number;
+  noPivot: boolean;
+  mounts: NativeMount[];
+  setupDev: boolean;
+  devices: NativeDevice[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctls: { path: string; value: string }[];
+  hostname?: string;
+  domainname?: string;
+  keyringName?: string;
+  stateDir: string;
+  createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
+  startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
+}
+
+// exec: join a running container; it makes nothing, so its container half is inert (the
+// addon still wants every key, so a misspelt one cannot hide).
+export interface ExecPlan extends PlanCommon {
+  execMode: true;
+  cloneFlags: 0;
+  newMountNs: false;
+  rootfsReadonly: false;
+  rootfsPropagation: 0;
+  noPivot: false;
+  mounts: [];
+  setupDev: false;
+  devices: [];
+  maskedPaths: [];
+  readonlyPaths: [];
+  sysctls: [];
+  stateDir: '';
+}
+
+export type NativePlan = InitPlan | ExecPlan;
 
 // Mirrors enum SyncType in native/sync.h.
 export const enum Sync {

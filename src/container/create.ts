@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import { native, Sync } from '../native';
-import type { NativePlan } from '../native';
+import type { InitPlan } from '../native';
 import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
 import type { IdMapping, Spec } from '../oci/spec';
@@ -103,7 +103,7 @@ function provisionalState(req: CreateRequest, spec: Spec, bundle: string, rootfs
 }
 
 // Everything on the host the init needs before clone: terminal, cgroups, fifo, agent, hooks.
-function prepareHost(store: Store, m: Making, plan: NativePlan): void {
+function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   const console = attachConsole(plan, m.spec.process!, m.req.consoleSocket);
   m.relayEnd = console.relayEnd;
   console.fds.forEach((fd) => m.fds.add(fd));
@@ -128,7 +128,7 @@ function prepareHost(store: Store, m: Making, plan: NativePlan): void {
 }
 
 // Between clone and GO: what the init reads, its id maps and its cgroups.
-function placeInit(m: Making, plan: NativePlan, pid: number): void {
+function placeInit(m: Making, plan: InitPlan, pid: number): void {
   crashPoint('create', 'spawned');
   const { spec, req } = m;
   if (plan.seccompListenerFd !== undefined) {

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
-import type { NativeDevice, NativePlan } from '../native';
+import type { ExecPlan, InitPlan, NativeDevice, NativePlan } from '../native';
 import type { Spec, IdMapping, Process } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
@@ -77,7 +77,7 @@ function homeFor(rootfs: string, uid: number): string {
 }
 
 export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: string, id: string,
-  cgroups: Cgroups, opts: CreateOptions): NativePlan {
+  cgroups: Cgroups, opts: CreateOptions): InitPlan {
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const namespaces = linux.namespaces ?? [];
@@ -127,7 +127,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
 // exec: a process that joins every namespace of the running init `pid` (the user namespace
 // first: the addon orders it; pid is entered by the parent for the clone) and follows the
 // init's tail: rlimits, user, capabilities, seccomp, no host fd, execve.
-export function buildExecPlan(config: Spec, initPid: number, rootfs: string, proc: Process, preserveFds: number): NativePlan {
+export function buildExecPlan(config: Spec, initPid: number, rootfs: string, proc: Process, preserveFds: number): ExecPlan {
   const namespaces = config.linux?.namespaces ?? [];
   const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
   return {
