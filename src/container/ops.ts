@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { SkiffError, isKind } from '../errors';
 import { native } from '../native';
-import { cgroupsFor } from '../cgroups/manager';
+import { cgroupsFor, parseCgroupRecord } from '../cgroups/manager';
 import type { Cgroups } from '../cgroups/manager';
 import { assertAllowed, Status } from './status';
 import { ContainerState, Store, statusOf } from './store';
@@ -134,6 +134,31 @@ export function destroyLocked(store: Store, made: ContainerState, id: string): v
   }
 }
 
+// Best effort over a damaged record: each part is used only if it is of the right shape.
+function cleanWhatRemains(raw: unknown): void {
+  if (typeof raw !== 'object' || raw === null) return;
+  const r = raw as Record<string, unknown>;
+  const pids = new Set<number>();
+  let cgroups: Cgroups | undefined;
+  try {
+    cgroups = cgroupsFor(parseCgroupRecord(r.cgroup));
+    cgroups.pids().forEach((p) => pids.add(p));
+  } catch {
+    // no usable cgroup record
+  }
+  if (Number.isSafeInteger(r.pid) && typeof r.initStartTime === 'string' && isAlive(r.pid as number, r.initStartTime)) pids.add(r.pid as number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  cgroups?.thaw();
+  native().waitExited([...pids]);
+  cgroups?.destroy();
+}
+
 export function deleteContainer(store: Store, id: string, force: boolean): void {
   let unlock: () => void;
   try {
@@ -149,9 +174,10 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
       c = loadContainer(store, id);
     } catch (e) {
       // A directory without a readable state (a damaged file, a create killed before its
-      // first write) is removed by --force: nothing else owns it, and no process can be
-      // named from it.
+      // first write) is removed by --force: nothing else owns it. What the file still names
+      // (an init alive with its start time, a cgroup record) is cleaned as well.
       if (force && (isKind(e, 'notFound') || isKind(e, 'state'))) {
+        cleanWhatRemains(store.rawState(id));
         store.remove(id);
         return;
       }

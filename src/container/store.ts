@@ -123,6 +123,16 @@ export class Store {
     return checkShape(id, value);
   }
 
+  // state.json as whatever JSON it holds (undefined if none): for delete --force of a damaged
+  // record, which still kills what it names.
+  rawState(id: string): unknown {
+    try {
+      return parseJson(fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
   save(state: ContainerState, id = state.id): void {
     // toJson: the config's exact numbers (an rlimit of 2^64-1) survive for exec.
     writeFileAtomic(path.join(this.dir(id), STATE_FILE), toJson(state), { mode: 0o600 });

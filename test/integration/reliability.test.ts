@@ -198,15 +198,19 @@ t.test('state dirs: paths come from the id given, and one damaged state.json spo
   t.match(s.stderr, /state.json is damaged/, 'state says so, no made-up state');
   t.equal(rt.run(['delete', '-f', bad]).code, 0);
   t.equal(rt.state(victim).status, 'created', 'the victim is untouched');
+  assertGone(t, bad, 'delete -f of a damaged record still ends what it names');
+  const goodFile = path.join(rt.root, good, 'state.json');
+  const intact = fs.readFileSync(goodFile, 'utf8');
   for (const garbage of ['{"id":', '[]', '{}', 'null']) {
-    fs.writeFileSync(path.join(rt.root, good, 'state.json'), garbage);
+    fs.writeFileSync(goodFile, garbage);
     const g = rt.run(['list', '--format', 'json']);
     t.equal(g.code, 0, `list with state.json ${garbage}`);
     t.notMatch(g.stderr, /Cannot read properties|TypeError/);
     t.ok(JSON.parse(g.stdout).some((x: { id: string }) => x.id === victim), 'the others are still listed');
   }
+  fs.writeFileSync(goodFile, intact);
   for (const id of [good, victim]) t.equal(rt.run(['delete', '-f', id]).code, 0);
-  t.same(processesWith(victim), []);
+  for (const id of [good, victim]) assertGone(t, id, 'deleted');
 });
 
 t.test('an id too long for a directory name is a clear error', async (t) => {

@@ -79,6 +79,9 @@ if [ ! -f "$INITRD" ] || [ "$0" -nt "$INITRD" ]; then
   cat > "$W/init" <<'EOF'
 #!/bin/sh
 mount -t proc proc /proc
+# The repository's stage 2 comes on the kernel command line: this initramfs is cached per
+# kernel and shared by every checkout on the machine, so it must name none of them.
+for a in $(cat /proc/cmdline); do case $a in skiff.stage2=*) stage2=${a#skiff.stage2=} ;; esac; done
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules); do insmod /lib/modules/$m 2>/dev/null; done
@@ -90,10 +93,9 @@ mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/w
   { echo "SKIFF-VM: overlay mount failed"; poweroff -f; }
 umount /proc /sys
 mount --move /dev /newroot/dev
-exec switch_root /newroot /bin/sh "$(cat /stage2-path)"
+exec switch_root /newroot /bin/sh "$stage2"
 EOF
   chmod +x "$W/init"
-  printf '%s' "$REPO/test/vm/guest-init.sh" > "$W/stage2-path"
   (cd "$W" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) > "$INITRD.tmp"
   mv "$INITRD.tmp" "$INITRD"
   rm -rf "$W"
@@ -122,7 +124,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 \
   -chardev socket,id=vfs,path="$SOCK" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
   -drive file="$RUN/disk.img",format=raw,if=virtio,cache=unsafe \
   -kernel "$VMLINUZ" -initrd "$INITRD" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.args=$ARGS" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.stage2=$REPO/test/vm/guest-init.sh skiff.args=$ARGS" \
   -nographic -nic none -no-reboot -serial mon:stdio </dev/null | tee "$RUN/console.log" | grep --line-buffered -v '^SKIFF-VM-EXIT='
 qs=${PIPESTATUS[0]}
 set -e
