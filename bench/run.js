@@ -9,7 +9,8 @@
 //   churn    100 containers by 20 parallel workers, each create/start/state/delete -f: total
 //   rss      the largest median peak RSS of run, create, start, state, delete and exec, in a
 //            pass of its own under /usr/bin/time (a process's ru_maxrss includes the image it
-//            exec'd from: the stopwatch's ~10 MiB would hide runc's and crun's; time forks)
+//            exec'd from: the stopwatch's ~10 MiB would hide runc's and crun's; time forks),
+//            each binary dropped from the page cache first, two rounds of warm-up
 //   512k     a container under a 512 KiB memory limit runs /bin/true and exits 0
 //   ca       Skiff's run and state with NODE_EXTRA_CA_CERTS set to the system bundle and unset
 // The runtimes take turns within every iteration, so the machine's load (other containers, a
@@ -195,13 +196,21 @@ function measure(rts, b) {
 
   // peak RSS, untimed: each command forked by a small process (time), not by the stopwatch
   const rssFile = path.join(os.tmpdir(), `skiff-bench-rss-${process.pid}`);
+  let warm = false;
   const peak = (r, k, argv) => {
     const x = r.timer.ask({ argv: ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv], env });
     if (x.status !== 0) throw new Error(`${argv.join(' ')} exited ${x.status}`);
-    (r.rssSamples[k] ??= []).push(Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
+    if (warm) (r.rssSamples[k] ??= []).push(Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
   };
-  each((r) => { r.rssSamples = {}; });
-  for (let i = 0; i < Math.min(ITER, 10); i++) {
+  // Each binary starts out of the page cache: a file cached whole (just built or copied) gets
+  // 64 KiB mapped around every page fault (fault-around), ~5 MiB of RSS it never touched.
+  each((r) => {
+    r.rssSamples = {};
+    const file = r.name === 'skiff' ? fs.realpathSync(SKIFF) : execFileSync('sh', ['-c', `command -v ${r.name}`], { encoding: 'utf8' }).trim();
+    execFileSync('dd', ['if=/dev/null', `of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0'], { stdio: 'ignore' });
+  });
+  for (let i = 0; i < Math.min(ITER, 10) + 2; i++) {
+    warm = i >= 2;
     each((r) => {
       const id = `m${i}`;
       peak(r, 'run', r.rt('run', '-b', b.true, `${id}r`));

@@ -25,29 +25,29 @@ const format: FlagSpec = { long: 'format', short: 'f', value: 'value', default: 
 const id = { args: '<container-id>', min: 1, max: 1 };
 
 export const COMMANDS: CommandSpec[] = [
-  { name: 'create', ...id, flags: createFlags, help: 'create a container', module: './create' },
-  { name: 'run', ...id, help: 'create and run a container', module: './run', flags: [
+  { name: 'create', ...id, flags: createFlags, help: 'create a container', load: () => require('./create') },
+  { name: 'run', ...id, help: 'create and run a container', load: () => require('./run'), flags: [
     ...createFlags,
     { long: 'detach', short: 'd', help: 'detach from the container process' },
     { long: 'keep', help: 'do not delete the container after it exits' },
     { long: 'no-subreaper', help: 'accepted for runc compatibility' },
   ] },
-  { name: 'start', ...id, flags: [], help: 'start the user process of a created container', module: './start' },
-  { name: 'state', ...id, flags: [], help: 'output the state of a container', module: './state' },
-  { name: 'list', aliases: ['ls'], args: '', min: 0, max: 0, help: 'list containers', module: './list',
+  { name: 'start', ...id, flags: [], help: 'start the user process of a created container', load: () => require('./start') },
+  { name: 'state', ...id, flags: [], help: 'output the state of a container', load: () => require('./state') },
+  { name: 'list', aliases: ['ls'], args: '', min: 0, max: 0, help: 'list containers', load: () => require('./list'),
     flags: [format, { long: 'quiet', short: 'q', help: 'display only container IDs' }] },
-  { name: 'kill', args: '<container-id> [signal]', min: 1, max: 2, help: 'send a signal (default SIGTERM) to the container init', module: './kill',
+  { name: 'kill', args: '<container-id> [signal]', min: 1, max: 2, help: 'send a signal (default SIGTERM) to the container init', load: () => require('./kill'),
     flags: [{ long: 'all', short: 'a', help: 'send the signal to all processes in the container' }] },
-  { name: 'delete', aliases: ['rm'], ...id, help: 'delete any resources held by the container', module: './delete',
+  { name: 'delete', aliases: ['rm'], ...id, help: 'delete any resources held by the container', load: () => require('./delete'),
     flags: [{ long: 'force', short: 'f', help: 'forcibly delete the container if it is still running (SIGKILL)' }] },
-  { name: 'pause', ...id, flags: [], help: 'suspend all processes in the container', module: './pause' },
-  { name: 'resume', ...id, flags: [], help: 'resume all processes paused in the container', module: './resume' },
-  { name: 'ps', args: '<container-id> [ps options]', min: 1, max: Infinity, flags: [format], help: 'list the processes running inside a container', module: './ps' },
-  { name: 'spec', args: '', min: 0, max: 0, help: 'create a new specification file', module: './spec', flags: [
+  { name: 'pause', ...id, flags: [], help: 'suspend all processes in the container', load: () => require('./pause') },
+  { name: 'resume', ...id, flags: [], help: 'resume all processes paused in the container', load: () => require('./resume') },
+  { name: 'ps', args: '<container-id> [ps options]', min: 1, max: Infinity, flags: [format], help: 'list the processes running inside a container', load: () => require('./ps') },
+  { name: 'spec', args: '', min: 0, max: 0, help: 'create a new specification file', load: () => require('./spec'), flags: [
     { long: 'bundle', short: 'b', value: 'value', default: '.', help: 'path to the root of the bundle directory' },
     { long: 'rootless', help: 'generate a configuration for a rootless container' },
   ] },
-  { name: 'update', ...id, help: 'update container resource constraints', module: './update', flags: [
+  { name: 'update', ...id, help: 'update container resource constraints', load: () => require('./update'), flags: [
     { long: 'resources', short: 'r', value: 'value', help: "path to the file containing the resources to update or '-' to read from the standard input" },
     { long: 'blkio-weight', value: 'value', help: 'Specifies per cgroup weight, range is from 10 to 1000' },
     { long: 'cpu-period', value: 'value', help: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
@@ -69,11 +69,11 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'l3-cache-schema', value: 'value', help: 'The string of Intel RDT/CAT L3 cache schema' },
     { long: 'mem-bw-schema', value: 'value', help: 'The string of Intel RDT/MBA memory bandwidth schema' },
   ] },
-  { name: 'events', ...id, help: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', module: './events', flags: [
+  { name: 'events', ...id, help: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', load: () => require('./events'), flags: [
     { long: 'interval', value: 'value', default: '5s', help: 'set the stats collection interval' },
     { long: 'stats', help: "display the container's stats then exit" },
   ] },
-  { name: 'exec', args: '<container-id> <command> [command options]', min: 1, max: Infinity, help: 'execute a new process inside the container', module: './exec', flags: [
+  { name: 'exec', args: '<container-id> <command> [command options]', min: 1, max: Infinity, help: 'execute a new process inside the container', load: () => require('./exec'), flags: [
     consoleSocket, pidFile,
     { long: 'cwd', value: 'value', help: 'current working directory in the container' },
     { long: 'env', short: 'e', value: 'value', repeat: true, help: 'set environment variables' },
@@ -90,6 +90,6 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'cgroup', value: 'value', repeat: true, help: 'run the process in an (existing) sub-cgroup(s)' },
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
-  { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<subcommand> [arguments...]', min: 0, max: Infinity, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', passthrough: true },
+  { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', load: () => require('./features') },
+  { name: 'image', args: '<subcommand> [arguments...]', min: 0, max: Infinity, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', load: () => require('./image'), passthrough: true },
 ];

@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       prefix = 'exec failed: ';
       failureCode = 255;
     }
-    const run = (require(p.command.module) as { default: (inv: Invocation) => unknown }).default;
+    const run = (p.command.load() as { default: (inv: Invocation) => unknown }).default;
     await run({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
     return Number(process.exitCode ?? 0);
   } catch (e) {
