@@ -188,6 +188,19 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
       break;
     }
   }
+  // Past the byte the init still holds its end, close-on-exec: wait for the hang-up at its
+  // execve (or its death), so that start returns, and poststart hooks run, only once the
+  // user process runs, after the startContainer hooks.
+  while (ok) {
+    struct pollfd fds[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if ((fds[0].revents & (POLLHUP | POLLERR)) || (fds[1].revents & POLLIN)) break;
+    char extra;
+    if ((fds[0].revents & POLLIN) && read(fd, &extra, 1) <= 0) break;
+  }
   close(fd);
   close(pidfd);
   return Napi::Boolean::New(env, ok && byte == '0');

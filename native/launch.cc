@@ -123,7 +123,8 @@ void wait_for_start(const LaunchPlan& plan) {
   do { fd = openat(plan.state_dirfd, plan.fifo_name, O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
   if (fd < 0) _exit(126);
   if (write(fd, "0", 1) != 1) _exit(126);
-  close(fd);
+  // fd stays open, close-on-exec: its hang-up at execve tells `skiff start` that the user
+  // process runs, so poststart hooks follow the startContainer hooks (runtime-spec order).
 }
 
 // Hands the notify listener to the agent: one message, the state JSON as payload and the
