@@ -33,7 +33,8 @@ function findBun() {
 // count ~5 MiB of the executable it never touched until memory pressure evicted them.
 function install(tmp) {
   fs.renameSync(tmp, OUT);
-  spawnSync('dd', ['if=/dev/null', `of=${OUT}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0'], { stdio: 'ignore' });
+  spawnSync('sync', ['--data', OUT], { stdio: 'ignore' });
+  spawnSync('dd', [`if=${OUT}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
 }
 
 function nodeLauncher() {
