@@ -40,21 +40,32 @@ if [ -z "${FRESH_ROOT_NS:-}" ]; then
   git clone -q "$repo" "$root/root/skiff"
   echo "fresh-root: $root" >&2
   status=0
-  FRESH_ROOT_NS=1 unshare -m --propagation private "$0" "$what" "$root" || status=$?
+  # The script itself goes along into the new root: it is run from there.
+  cp "$0" "$root/fresh-root.sh"
+  FRESH_ROOT_NS=1 unshare -m --propagation private "$root/fresh-root.sh" "$what" "$root" || status=$?
   # The mounts went with the namespace; the copy goes too unless asked to keep it.
   [ -n "${FRESH_KEEP:-}" ] || rm -rf "$root"
   exit $status
 fi
 
 root=$base
+# pivot_root, not chroot: the new root is the mount namespace's root, as on a booted machine
+# (a chroot leaves the host's mounts around it, and the kernel judges a container's new proc
+# mount by those).
 mount --bind "$root" "$root"
-mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
 mount -t tmpfs tmpfs "$root/tmp"
+mkdir -p "$root/.oldroot"
+cd "$root"
+pivot_root . .oldroot
+cd /
+umount -l /.oldroot
+rmdir /.oldroot
+mount -t proc proc /proc
 inside() {
-  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     TERM=dumb CI=true ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} bash -c "cd /root/skiff && $1"
 }
 status=0
