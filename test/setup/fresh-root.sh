@@ -4,7 +4,8 @@
 #
 #   test/setup/fresh-root.sh [quickstart|ci|both] [DIR]
 #
-# The root is made once with Debian's mmdebstrap (build tools and git, as a new machine has)
+# The root is made once with Debian's mmdebstrap (the required packages, build tools and git,
+# as a new machine has)
 # and kept pristine in DIR (default /var/tmp/skiff-fresh); each run copies it, puts this
 # machine's Node and CA certificates in (a new machine of this kind has both), clones HEAD
 # into it and runs the command(s) in a mount namespace of its own where / is a mount point,
@@ -17,10 +18,10 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [ -z "${FRESH_ROOT_NS:-}" ]; then
   command -v mmdebstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq mmdebstrap >/dev/null; }
-  if [ ! -f "$base/pristine/.complete" ]; then
+  if [ ! -f "$base/pristine/.complete" ] || [ ! -x "$base/pristine/usr/bin/mount" ]; then
     rm -rf "$base/pristine"
     mkdir -p "$base"
-    mmdebstrap --variant=apt --include=build-essential,python3,git,ca-certificates bookworm "$base/pristine" >&2
+    mmdebstrap --variant=required --include=build-essential,python3,git,ca-certificates bookworm "$base/pristine" >&2
     touch "$base/pristine/.complete"
   fi
   root=$base/run-$$
