@@ -62,9 +62,9 @@ mkdir -p "$root/.oldroot"
 cd "$root"
 pivot_root . .oldroot
 cd /
+mount -t proc proc /proc  # umount reads /proc/self/mountinfo
 umount -l /.oldroot
 rmdir /.oldroot
-mount -t proc proc /proc
 inside() {
   /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     TERM=dumb CI=true ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} bash -c "cd /root/skiff && $1"
