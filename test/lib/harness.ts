@@ -35,6 +35,9 @@ export interface BundleOptions {
 export function makeBundle(opts: BundleOptions = {}): { dir: string; spec: Spec; rootfs: string } {
   const rootfs0 = ensureRootfs();
   const dir = tmpDir('bundle');
+  // mkdtemp makes it 0700: a container whose root is mapped to another uid must still reach
+  // its rootfs (a bundle is 0755 as `runc spec` users make it).
+  fs.chmodSync(dir, 0o755);
   let rootfs = rootfs0;
   if (opts.copyRootfs) {
     rootfs = path.join(dir, 'rootfs');
