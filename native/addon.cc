@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "child_util.h"
 #include "napi_util.h"
 #include "plan.h"
 #include "plan_build.h"
@@ -328,11 +329,7 @@ Napi::Value RecvFd(const Napi::CallbackInfo& info) {
   char cbuf[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {name, sizeof name - 1};
   struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
+  fd_msghdr(&msg, &iov, cbuf, sizeof cbuf);
   ssize_t r;
   do { r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (r < 0 && errno == EINTR);
   if (r < 0) return ThrowErrno(env, "recvmsg", errno);

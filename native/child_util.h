@@ -74,16 +74,21 @@ inline bool sync_expect(int fd, uint32_t type) {
 
 // One message carrying `fd` as SCM_RIGHTS and `len` bytes of payload: how the pty master goes
 // to a console socket and the seccomp listener to its agent. Returns 0 or -1 with errno.
+// The msghdr of one SCM_RIGHTS message, either way: one iovec and room for one fd.
+inline void fd_msghdr(struct msghdr* msg, struct iovec* iov, char* cbuf, size_t cbuf_len) {
+  memset(msg, 0, sizeof *msg);
+  memset(cbuf, 0, cbuf_len);
+  msg->msg_iov = iov;
+  msg->msg_iovlen = 1;
+  msg->msg_control = cbuf;
+  msg->msg_controllen = cbuf_len;
+}
+
 inline int send_fd(int sock, int fd, const void* payload, size_t len) {
   char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
   struct iovec iov = {(void*)payload, len};
   struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
+  fd_msghdr(&msg, &iov, cbuf, sizeof cbuf);
   struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
