@@ -72,8 +72,6 @@ inline bool sync_expect(int fd, uint32_t type) {
   return r == (ssize_t)sizeof m && m.type == type;
 }
 
-// One message carrying `fd` as SCM_RIGHTS and `len` bytes of payload: how the pty master goes
-// to a console socket and the seccomp listener to its agent. Returns 0 or -1 with errno.
 // The msghdr of one SCM_RIGHTS message, either way: one iovec and room for one fd.
 inline void fd_msghdr(struct msghdr* msg, struct iovec* iov, char* cbuf, size_t cbuf_len) {
   memset(msg, 0, sizeof *msg);
@@ -84,6 +82,8 @@ inline void fd_msghdr(struct msghdr* msg, struct iovec* iov, char* cbuf, size_t 
   msg->msg_controllen = cbuf_len;
 }
 
+// One message carrying `fd` as SCM_RIGHTS and `len` bytes of payload: how the pty master goes
+// to a console socket and the seccomp listener to its agent. Returns 0 or -1 with errno.
 inline int send_fd(int sock, int fd, const void* payload, size_t len) {
   char cbuf[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {(void*)payload, len};

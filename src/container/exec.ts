@@ -4,6 +4,7 @@ import { SkiffError } from '../errors';
 import type { Process } from '../oci/spec';
 import { buildExecPlan } from '../launch/plan';
 import { spawn } from '../launch/spawn';
+import type { SyncChannel } from '../launch/spawn';
 import { attachConsole } from '../launch/console';
 import { writePidFile } from './create';
 import { withContainer } from './ops';
@@ -40,7 +41,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
   const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
   let pid = 0;
-  let channel: ReturnType<typeof spawn>['channel'] | undefined;
+  let channel: SyncChannel | undefined;
   try {
     ({ pid, channel } = spawn(plan, {
       errorPrefix: 'unable to start container process: ',

@@ -87,20 +87,24 @@ export function killContainer(store: Store, id: string, signal: string | undefin
   });
 }
 
-// SIGKILL every process of the container and wait for each to be gone (pidfds, no polling).
-// The init is named by its start time as well, so a reused pid is never killed.
-function killAll(c: Loaded): void {
-  const pids = new Set(c.cgroups.pids());
-  if (c.state.pid > 0 && isAlive(c.state.pid, c.state.initStartTime)) pids.add(c.state.pid);
-  for (const pid of pids) {
+// SIGKILL every process in `cgroups` and the init (named by its start time as well, so a
+// reused pid is never killed), and wait for each to be gone (pidfds, no polling).
+function killAndWait(cgroups: Cgroups | undefined, pid: unknown, startTime: unknown): void {
+  const pids = new Set(cgroups?.pids() ?? []);
+  if (Number.isSafeInteger(pid) && (pid as number) > 0 && typeof startTime === 'string' && isAlive(pid as number, startTime)) pids.add(pid as number);
+  for (const p of pids) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(p, 'SIGKILL');
     } catch {
       // gone already
     }
   }
-  c.cgroups.thaw();
+  cgroups?.thaw();
   native().waitExited([...pids]);
+}
+
+function killAll(c: Loaded): void {
+  killAndWait(c.cgroups, c.state.pid, c.state.initStartTime);
 }
 
 // Removes what the container holds on the host: its processes, cgroups and state. It kills
@@ -138,24 +142,13 @@ export function destroyLocked(store: Store, made: ContainerState, id: string): v
 function cleanWhatRemains(raw: unknown): void {
   if (typeof raw !== 'object' || raw === null) return;
   const r = raw as Record<string, unknown>;
-  const pids = new Set<number>();
   let cgroups: Cgroups | undefined;
   try {
     cgroups = cgroupsFor(parseCgroupRecord(r.cgroup));
-    cgroups.pids().forEach((p) => pids.add(p));
   } catch {
     // no usable cgroup record
   }
-  if (Number.isSafeInteger(r.pid) && typeof r.initStartTime === 'string' && isAlive(r.pid as number, r.initStartTime)) pids.add(r.pid as number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  cgroups?.thaw();
-  native().waitExited([...pids]);
+  killAndWait(cgroups, r.pid, r.initStartTime);
   cgroups?.destroy();
 }
 

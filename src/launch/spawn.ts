@@ -31,28 +31,32 @@ export class SyncChannel {
 
   // The next message, one of `types`; an ERROR throws the child's words, EOF `onEof()`.
   expect(types: Sync[], onEof: () => SkiffError): SyncMessage {
-    let m: SyncMessage | null;
-    try {
-      m = native().syncRecv(this.fd);
-    } catch {
-      m = null;
-    }
+    const m = this.next();
     if (!m) throw onEof();
-    if (m.type === Sync.Error) throw new SkiffError('setup', this.errorPrefix + describeChildError(m));
-    if (!types.includes(m.type)) throw new SkiffError('setup', `container init sent ${NAMES[m.type] ?? m.type} where ${types.map((t) => NAMES[t]).join(' or ')} was due`);
+    if (!types.includes(m.type)) throw this.unexpected(m, types.map((t) => NAMES[t]).join(' or '));
     return m;
   }
 
   // EOF is success here (the init after COMMIT, exec at execve); an ERROR still throws.
   expectEof(): void {
+    const m = this.next();
+    if (m) throw this.unexpected(m, 'its end');
+  }
+
+  // The child's next message, or null at EOF (a broken socket is one too); an ERROR throws.
+  private next(): SyncMessage | null {
     let m: SyncMessage | null;
     try {
       m = native().syncRecv(this.fd);
     } catch {
-      return;
+      return null;
     }
     if (m?.type === Sync.Error) throw new SkiffError('setup', this.errorPrefix + describeChildError(m));
-    if (m) throw new SkiffError('setup', `container init sent ${NAMES[m.type] ?? m.type} where its end was due`);
+    return m;
+  }
+
+  private unexpected(m: SyncMessage, due: string): SkiffError {
+    return new SkiffError('setup', `container init sent ${NAMES[m.type] ?? m.type} where ${due} was due`);
   }
 
   close(): void {
