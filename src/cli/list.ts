@@ -7,11 +7,22 @@ import { SkiffError } from '../errors';
 import { out } from './output';
 import { logWarn } from '../log';
 import { parsePasswd } from '../passwd';
+import type { PwEntry } from '../passwd';
 
-function ownerName(dir: string): string {
+// The host's users, read once for the whole listing.
+function hostUsers(): PwEntry[] | undefined {
+  try {
+    return parsePasswd(fs.readFileSync('/etc/passwd', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function ownerName(dir: string, users: PwEntry[] | undefined): string {
+  if (!users) return '';
   try {
     const uid = fs.statSync(dir).uid;
-    return parsePasswd(fs.readFileSync('/etc/passwd', 'utf8')).find((e) => e.uid === uid)?.name ?? `#${uid}`;
+    return users.find((e) => e.uid === uid)?.name ?? `#${uid}`;
   } catch {
     return '';
   }
@@ -28,10 +39,11 @@ export default function list(inv: Invocation): void {
   const o = inv.flags;
   if (o.format !== 'table' && o.format !== 'json') throw new SkiffError('usage', `invalid format option ${JSON.stringify(o.format)}`);
   const states: State[] = [];
+  const users = hostUsers();
   for (const id of s.ids()) {
     try {
       const c = loadContainer(s, id);
-      states.push(publicState(c.state, c.status, ownerName(s.dir(id))));
+      states.push(publicState(c.state, c.status, ownerName(s.dir(id), users)));
     } catch (e) {
       // One bad entry must not hide the others, and gets no made-up state: a warning each.
       // A directory removed while we listed is no entry at all.
