@@ -7,7 +7,10 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "cflags_cc!": ["-fno-rtti"],
-      "libraries": ["-lseccomp"]
+      "libraries": ["-lseccomp"],
+      # Bun, unlike Node, has no libstdc++ loaded: linking in what the addon uses saves ~1.2 MiB
+      # of RSS per command.
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"]
     }
   ]
 }

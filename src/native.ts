@@ -177,10 +177,17 @@ export function useAddonForTests(fake: Addon | undefined): void {
   addon = fake;
 }
 
+// dist/src/native.js -> build/Release/skiff.node. The compiled bin/skiff (build/skiff, made by
+// scripts/build-bin.js) is one file whose modules' __dirname is where they were bundled from,
+// gone if the install moves: its addon is the one beside it.
+function addonPath(): string {
+  if (process.argv[1]?.startsWith('/$bunfs/')) return path.join(path.dirname(process.execPath), 'Release', 'skiff.node');
+  return path.join(__dirname, '..', '..', 'build', 'Release', 'skiff.node');
+}
+
 export function native(): Addon {
   if (!addon) {
-    // dist/src/native.js -> build/Release/skiff.node
-    addon = require(path.join(__dirname, '..', '..', 'build', 'Release', 'skiff.node')) as Addon;
+    addon = require(addonPath()) as Addon;
   }
   return addon;
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The same package list CI reads (test/setup/debian-packages.txt), group "build".
 sh test/setup/install-packages.sh build
-[ -f build/Release/skiff.node ] && [ -f dist/src/cli/main.js ] || npm ci --no-audit --no-fund
+[ -f build/Release/skiff.node ] && [ -f dist/src/cli/main.js ] && [ -x build/skiff ] || npm ci --no-audit --no-fund
 bundle=${SKIFF_DEMO_BUNDLE:-/tmp/skiff-demo}
 mkdir -p "$bundle"
 test/fixtures/make-rootfs.sh "$bundle/rootfs"

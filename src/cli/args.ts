@@ -20,7 +20,10 @@ export interface CommandSpec {
   max: number;           // Infinity: the rest of the line is the command's (ps, exec)
   flags: FlagSpec[];
   help: string;
-  module: string;        // './create': required only when the command runs
+  // () => require('./create'): loaded only when the command runs, and a literal require so
+  // that the bundle of bin/skiff holds every command. A group (image) has none: its
+  // subcommands are what run.
+  load?: () => unknown;
   subcommands?: CommandSpec[]; // a group (image): the next word picks one of these
 }
 

@@ -30,47 +30,47 @@ const platform: FlagSpec = { long: 'platform', value: 'os/arch[/variant]', help:
 const imageName: FlagSpec = { long: 'name', value: 'ref', help: 'store the image under this name' };
 const noUnpack: FlagSpec = { long: 'no-unpack', help: 'store the blobs only; the first bundle unpacks the layers' };
 const IMAGE_COMMANDS: CommandSpec[] = [
-  { name: 'import', args: '<path>', min: 1, max: 1, module: './image/import', help: 'import an image from an OCI layout, oci-archive or docker-archive',
+  { name: 'import', args: '<path>', min: 1, max: 1, load: () => require('./image/import'), help: 'import an image from an OCI layout, oci-archive or docker-archive',
     flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, imageRoot] },
-  { name: 'pull', args: '<ref>', min: 1, max: 1, module: './image/pull', help: 'pull an image from a registry (OCI distribution API)',
+  { name: 'pull', args: '<ref>', min: 1, max: 1, load: () => require('./image/pull'), help: 'pull an image from a registry (OCI distribution API)',
     flags: [{ long: 'insecure', help: 'plain http (for loopback/test registries)' }, platform,
       { long: 'creds', value: 'user:password', help: 'registry credentials (default: ~/.docker/config.json)' }, imageName, noUnpack,
       { long: 'quiet', short: 'q', help: 'no progress output' }, imageRoot] },
-  { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, module: './image/bundle', help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
+  { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, load: () => require('./image/bundle'), help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
     flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
       { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },
-  { name: 'unbundle', args: '<dir>', min: 1, max: 1, module: './image/unbundle', help: 'unmount and remove a bundle', flags: [imageRoot] },
-  { name: 'ls', aliases: ['list'], args: '', min: 0, max: 0, module: './image/ls', help: 'list images with their disk usage',
+  { name: 'unbundle', args: '<dir>', min: 1, max: 1, load: () => require('./image/unbundle'), help: 'unmount and remove a bundle', flags: [imageRoot] },
+  { name: 'ls', aliases: ['list'], args: '', min: 0, max: 0, load: () => require('./image/ls'), help: 'list images with their disk usage',
     flags: [{ long: 'quiet', short: 'q', help: 'names only' }, { long: 'json', help: 'machine-readable output' }, imageRoot] },
-  { name: 'inspect', args: '<image>', min: 1, max: 1, module: './image/inspect', help: 'show an image: manifest, config, layers and their disk usage', flags: [imageRoot] },
-  { name: 'rm', aliases: ['remove'], args: '<image>...', min: 1, max: 1000, module: './image/rm', help: 'remove image names (run prune to free the space)', flags: [imageRoot] },
-  { name: 'prune', args: '', min: 0, max: 0, module: './image/prune', help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
+  { name: 'inspect', args: '<image>', min: 1, max: 1, load: () => require('./image/inspect'), help: 'show an image: manifest, config, layers and their disk usage', flags: [imageRoot] },
+  { name: 'rm', aliases: ['remove'], args: '<image>...', min: 1, max: 1000, load: () => require('./image/rm'), help: 'remove image names (run prune to free the space)', flags: [imageRoot] },
+  { name: 'prune', args: '', min: 0, max: 0, load: () => require('./image/prune'), help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
 ];
 
 export const COMMANDS: CommandSpec[] = [
-  { name: 'create', ...id, flags: createFlags, help: 'create a container', module: './create' },
-  { name: 'run', ...id, help: 'create and run a container', module: './run', flags: [
+  { name: 'create', ...id, flags: createFlags, help: 'create a container', load: () => require('./create') },
+  { name: 'run', ...id, help: 'create and run a container', load: () => require('./run'), flags: [
     ...createFlags,
     { long: 'detach', short: 'd', help: 'detach from the container process' },
     { long: 'keep', help: 'do not delete the container after it exits' },
     { long: 'no-subreaper', help: 'accepted for runc compatibility' },
   ] },
-  { name: 'start', ...id, flags: [], help: 'start the user process of a created container', module: './start' },
-  { name: 'state', ...id, flags: [], help: 'output the state of a container', module: './state' },
-  { name: 'list', aliases: ['ls'], args: '', min: 0, max: 0, help: 'list containers', module: './list',
+  { name: 'start', ...id, flags: [], help: 'start the user process of a created container', load: () => require('./start') },
+  { name: 'state', ...id, flags: [], help: 'output the state of a container', load: () => require('./state') },
+  { name: 'list', aliases: ['ls'], args: '', min: 0, max: 0, help: 'list containers', load: () => require('./list'),
     flags: [format, { long: 'quiet', short: 'q', help: 'display only container IDs' }] },
-  { name: 'kill', args: '<container-id> [signal]', min: 1, max: 2, help: 'send a signal (default SIGTERM) to the container init', module: './kill',
+  { name: 'kill', args: '<container-id> [signal]', min: 1, max: 2, help: 'send a signal (default SIGTERM) to the container init', load: () => require('./kill'),
     flags: [{ long: 'all', short: 'a', help: 'send the signal to all processes in the container' }] },
-  { name: 'delete', aliases: ['rm'], ...id, help: 'delete any resources held by the container', module: './delete',
+  { name: 'delete', aliases: ['rm'], ...id, help: 'delete any resources held by the container', load: () => require('./delete'),
     flags: [{ long: 'force', short: 'f', help: 'forcibly delete the container if it is still running (SIGKILL)' }] },
-  { name: 'pause', ...id, flags: [], help: 'suspend all processes in the container', module: './pause' },
-  { name: 'resume', ...id, flags: [], help: 'resume all processes paused in the container', module: './resume' },
-  { name: 'ps', args: '<container-id> [ps options]', min: 1, max: Infinity, flags: [format], help: 'list the processes running inside a container', module: './ps' },
-  { name: 'spec', args: '', min: 0, max: 0, help: 'create a new specification file', module: './spec', flags: [
+  { name: 'pause', ...id, flags: [], help: 'suspend all processes in the container', load: () => require('./pause') },
+  { name: 'resume', ...id, flags: [], help: 'resume all processes paused in the container', load: () => require('./resume') },
+  { name: 'ps', args: '<container-id> [ps options]', min: 1, max: Infinity, flags: [format], help: 'list the processes running inside a container', load: () => require('./ps') },
+  { name: 'spec', args: '', min: 0, max: 0, help: 'create a new specification file', load: () => require('./spec'), flags: [
     { long: 'bundle', short: 'b', value: 'value', default: '.', help: 'path to the root of the bundle directory' },
     { long: 'rootless', help: 'generate a configuration for a rootless container' },
   ] },
-  { name: 'update', ...id, help: 'update container resource constraints', module: './update', flags: [
+  { name: 'update', ...id, help: 'update container resource constraints', load: () => require('./update'), flags: [
     { long: 'resources', short: 'r', value: 'value', help: "path to the file containing the resources to update or '-' to read from the standard input" },
     { long: 'blkio-weight', value: 'value', help: 'Specifies per cgroup weight, range is from 10 to 1000' },
     { long: 'cpu-period', value: 'value', help: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
@@ -92,11 +92,11 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'l3-cache-schema', value: 'value', help: 'The string of Intel RDT/CAT L3 cache schema' },
     { long: 'mem-bw-schema', value: 'value', help: 'The string of Intel RDT/MBA memory bandwidth schema' },
   ] },
-  { name: 'events', ...id, help: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', module: './events', flags: [
+  { name: 'events', ...id, help: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', load: () => require('./events'), flags: [
     { long: 'interval', value: 'value', default: '5s', help: 'set the stats collection interval' },
     { long: 'stats', help: "display the container's stats then exit" },
   ] },
-  { name: 'exec', args: '<container-id> <command> [command options]', min: 1, max: Infinity, help: 'execute a new process inside the container', module: './exec', flags: [
+  { name: 'exec', args: '<container-id> <command> [command options]', min: 1, max: Infinity, help: 'execute a new process inside the container', load: () => require('./exec'), flags: [
     consoleSocket, pidFile,
     { long: 'cwd', value: 'value', help: 'current working directory in the container' },
     { long: 'env', short: 'e', value: 'value', repeat: true, help: 'set environment variables' },
@@ -113,6 +113,6 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'cgroup', value: 'value', repeat: true, help: 'run the process in an (existing) sub-cgroup(s)' },
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
-  { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
+  { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', load: () => require('./features') },
+  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', subcommands: IMAGE_COMMANDS },
 ];

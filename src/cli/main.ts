@@ -52,8 +52,9 @@ export async function main(argv: string[]): Promise<number> {
       prefix = 'exec failed: ';
       failureCode = 255;
     }
-    const run = (require(p.command.module) as { default: (inv: Invocation) => unknown }).default;
-    await run({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
+    const mod = p.command.load?.() as { default: (inv: Invocation) => unknown } | undefined;
+    if (!mod) throw new UsageError(`skiff: "${p.command.name}" needs a subcommand`);
+    await mod.default({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error;

@@ -16,8 +16,12 @@ let paxPatched = false;
 export function patchPaxDecoding(): void {
   if (paxPatched) return;
   paxPatched = true;
+  // tar-stream's exports map hides headers.js. A literal path (dist/src/image -> the checkout's
+  // node_modules) is the very module tar-stream's extractor requires, in Node's module cache and
+  // in the compiled bin/skiff's bundle alike; a path computed at run time would load a second
+  // copy from disk there, which the bundled extractor never calls.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const headers = require(path.join(path.dirname(require.resolve('tar-stream')), 'headers.js'));
+  const headers = require('../../../node_modules/tar-stream/headers.js');
   headers.decodePax = function decodePax(buf: Buffer): Record<string, string> {
     const result: Record<string, string> = {};
     while (buf.length) {

@@ -1,6 +1,5 @@
 // `skiff image ...` in process, for the tests and for embedders: the same parser and command
 // modules as bin/skiff, output to `io`, an error as one `skiff image CMD: message` line.
-import * as path from 'path';
 import { parse, usage } from '../args';
 import { COMMANDS, GLOBAL_FLAGS } from '../commands';
 import { redirect } from '../output';
@@ -20,7 +19,7 @@ export async function imageMain(argv: string[], io: Sink = stdio): Promise<numbe
       return 0;
     }
     name = p.command.name;
-    const run = (require(path.join(__dirname, '..', p.command.module)) as { default: (inv: Invocation) => unknown }).default;
+    const run = (p.command.load?.() as { default: (inv: Invocation) => unknown }).default;
     await run({ globals: { root: DEFAULT_ROOT, logFormat: 'text' }, store: new Store(DEFAULT_ROOT), flags: p.flags, args: p.args });
     return 0;
   } catch (e) {
