@@ -104,7 +104,8 @@ function blkio(dir: string | undefined): Record<string, BlkioEntry[]> {
 function hugetlb(dir: string | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!dir) return out;
-  for (const f of fs.readdirSync(dir)) {
+  // sorted, as runc's Go map keys are written (see v2/stats.ts)
+  for (const f of fs.readdirSync(dir).sort()) {
     const m = /^hugetlb\.(\w+)\.usage_in_bytes$/.exec(f);
     if (!m) continue;
     out[m[1]] = { ...omit({ usage: u(dir, f), max: u(dir, `hugetlb.${m[1]}.max_usage_in_bytes`) }), failcnt: u(dir, `hugetlb.${m[1]}.failcnt`) };

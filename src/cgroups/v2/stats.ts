@@ -55,7 +55,9 @@ function blkio(dir: string): Record<string, BlkioEntry[]> {
 
 function hugetlb(dir: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+  // sorted: runc's JSON is a Go map, whose keys encoding/json writes in order; readdir's order
+  // is the filesystem's (and differs between Node and Bun)
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
     const m = /^hugetlb\.(\w+)\.current$/.exec(f);
     if (!m) continue;
     out[m[1]] = { ...omit({ usage: u(dir, f) }), failcnt: keyValues(readFile(dir, `hugetlb.${m[1]}.events`)).get('max') ?? 0n };
