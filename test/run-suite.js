@@ -22,6 +22,11 @@ const files = [];
   }
 })(compiled);
 files.sort();
+// A filter that matches nothing must not fall through to tap's own default (every file).
+if (filters.length && files.length === 0) {
+  console.error(`test: no compiled test file matches ${filters.join(' ')} (is it in dist/test? npm test compiles first)`);
+  process.exit(2);
+}
 
 // The integration tests start real containers: without root they cannot run at all, so they
 // are left out with the reason said, and the unit tests still run.
