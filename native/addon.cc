@@ -70,7 +70,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     p.njoins++;
   }
   FdGuard state_dir;
-  if (!p.exec_mode) {
+  // exec has one only for a seccomp agent's state file.
+  if (!s.state_dir.empty()) {
     state_dir.reset(open(s.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (state_dir.get() < 0) return ThrowErrno(env, "open state dir " + s.state_dir, errno);
   }

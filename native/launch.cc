@@ -128,23 +128,28 @@ void wait_for_start(const LaunchPlan& plan) {
   // poststart hooks run after the user process began, and after every startContainer hook.
 }
 
-// Hands the notify listener to the agent: one message, the state JSON as payload and the
-// fd as SCM_RIGHTS (runc's protocol, "fds": ["seccompFd"]).
-void send_listener(const LaunchPlan& plan, int listener) {
-  static char payload[65536];  // static: the child must not grow its stack by 64k
+// What the agent receives with the notify listener: the process state JSON the parent wrote
+// to the state dir before GO. Read right after GO, while we are still the runtime's root
+// outside every namespace (a 0700 state dir, a user switch or a filter covering openat/read
+// would stop a later read).
+char g_agent_payload[65536];  // static: the child must not grow its stack by 64k
+ssize_t g_agent_payload_len = 0;
+
+void read_agent_payload(const LaunchPlan& plan) {
+  if (plan.seccomp_listener_sock < 0) return;
   int f = openat(plan.state_dirfd, plan.seccomp_state_name, O_RDONLY | O_CLOEXEC);
   if (f < 0) fail("open seccomp agent state", errno);
-  ssize_t n = read(f, payload, sizeof payload);
+  g_agent_payload_len = read(f, g_agent_payload, sizeof g_agent_payload);
   close(f);
-  if (n <= 0) fail("read seccomp agent state", n < 0 ? errno : EINVAL);
-  if (send_fd(plan.seccomp_listener_sock, listener, payload, (size_t)n) != 0)
-    fail("send seccomp listener to the agent", errno);
-  close(listener);
-  close(plan.seccomp_listener_sock);
+  if (g_agent_payload_len <= 0) fail("read seccomp agent state", g_agent_payload_len < 0 ? errno : EINVAL);
 }
 
 // `trial`: no listener is asked for (a notify filter then answers ENOSYS instead of waiting
-// on an agent that is not there) and none is sent.
+// on an agent that is not there) and none is sent. Otherwise the listener goes to the agent
+// in the very next syscall after the filter (one message, the state as payload, the fd as
+// SCM_RIGHTS: runc's protocol, "fds": ["seccompFd"]): any call the filter notifies from here
+// on has an agent to answer it, as in runc. sendmsg itself is never notified (runc refuses
+// notify on write; sendmsg is not write).
 void load_seccomp(const LaunchPlan& plan, bool trial) {
   struct sock_fprog prog;
   prog.len = plan.seccomp_len;
@@ -154,7 +159,11 @@ void load_seccomp(const LaunchPlan& plan, bool trial) {
   if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (r < 0) fail("load seccomp filter", errno);
-  if (notify) send_listener(plan, (int)r);
+  if (!notify) return;
+  if (send_fd(plan.seccomp_listener_sock, (int)r, g_agent_payload, (size_t)g_agent_payload_len) != 0)
+    fail("send seccomp listener to the agent", errno);
+  close((int)r);
+  close(plan.seccomp_listener_sock);
 }
 
 void apply_user_and_caps(const LaunchPlan& plan) {
@@ -317,6 +326,7 @@ void child_main(const LaunchPlan& plan) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(0);
   if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
+  read_agent_payload(plan);
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();

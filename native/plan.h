@@ -135,7 +135,8 @@ struct LaunchPlan {
   unsigned short seccomp_len;
   unsigned int seccomp_flags;
   // SCMP_ACT_NOTIFY: the listener fd goes to the agent over this connected socket, with the
-  // container's process state (written by the parent to seccomp_state_name) as payload.
+  // container's process state (written by the parent to seccomp_state_name in the state dir
+  // before GO, read by the child right after GO) as payload.
   int seccomp_listener_sock;
   const char* seccomp_state_name;
 };
