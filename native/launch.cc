@@ -166,6 +166,21 @@ void load_seccomp(const LaunchPlan& plan, bool trial) {
   close(plan.seccomp_listener_sock);
 }
 
+// runc's fixStdioPermissions: stdio (the pty of a terminal container or exec -t, or whatever
+// the caller handed over) is given to the process's uid before we become it, so a non-root
+// process can use its own terminal. Only the uid: the gid stays (devpts' gid=5, tty). Skipped
+// for /dev/null and for what the user namespace cannot change (EINVAL, EPERM, EROFS).
+void give_stdio_to_user(const LaunchPlan& plan) {
+  struct stat null_st, st;
+  bool have_null = stat("/dev/null", &null_st) == 0;
+  for (int fd = 0; fd < 3; fd++) {
+    if (fstat(fd, &st) != 0) fail("stat stdio", errno);
+    if (st.st_uid == plan.uid || (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, plan.uid, st.st_gid) != 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      fail("chown stdio to the process user", errno);
+  }
+}
+
 void apply_user_and_caps(const LaunchPlan& plan) {
   if (plan.has_caps) {
     // The bounding set can only shrink while CAP_SETPCAP is still ours.
@@ -281,6 +296,7 @@ void reset_signals() {
 void become_process(const LaunchPlan& plan, bool trial) {
   bool have_seccomp = plan.seccomp_len > 0;
   if (have_seccomp && !plan.no_new_privs) load_seccomp(plan, trial);  // needs CAP_SYS_ADMIN
+  if (!trial) give_stdio_to_user(plan);
   apply_user_and_caps(plan);
   if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
   umask(plan.umask >= 0 ? plan.umask : 022);

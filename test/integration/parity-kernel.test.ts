@@ -151,3 +151,50 @@ t.test('seccomp: startContainer hooks run before the filter is applied', async (
     t.match(r.stdout, /^\/dev\/shm\/hooked\nmkdir: can't create directory '\/dev\/shm\/late': Operation not permitted/, `nnp=${nnp}: the hook's mkdir ran, the process's was filtered`);
   }
 });
+
+// A console socket as containerd's shim serves it (test/lib/console-socket.py); `output()`
+// is what it printed once the pty closed: "NAME /dev/pts/N", then the terminal's output.
+async function consoleSocket() {
+  const sock = path.join(tmpDir('pk-console'), 'sock');
+  const child = spawn('python3', [path.join(REPO, 'test', 'lib', 'console-socket.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  await waitFor(() => out.includes('LISTENING'), 5000, 'console socket listening');
+  const exited = new Promise((res) => child.on('exit', res));
+  return {
+    sock,
+    output: async () => { await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]); child.kill(); return out.replace(/\r/g, ''); },
+  };
+}
+
+// The owner (uid gid) of the process's terminal, as the process sees it.
+const TTY_OWNER = 'ls -ln $(tty) | awk "{print \\"owner\\", \\$3, \\$4}"';
+
+t.test('terminal: the pty belongs to the process user on a terminal container', async (t) => {
+  const outs: string[] = [];
+  for (const rt of [d.rc, d.sk]) {
+    const cs = await consoleSocket();
+    const b = makeBundle({ args: ['sh', '-c', TTY_OWNER], edit: (s) => { s.process!.terminal = true; s.process!.user = { uid: 1000, gid: 1000 }; } });
+    const r = rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, uniqueId('pk-tty')]);
+    t.equal(r.code, 0, `${rt.name}: ${r.stderr}`);
+    outs.push((await cs.output()).match(/owner .*/)?.[0] ?? '');
+  }
+  t.equal(outs[0], 'owner 1000 5', 'runc: the uid is the user\'s, the gid devpts\' tty');
+  t.equal(outs[1], outs[0]);
+});
+
+t.test('terminal: exec -t gives its pty to the exec user', async (t) => {
+  const outs: string[] = [];
+  for (const rt of [d.rc, d.sk]) {
+    const id = uniqueId('pk-exectty');
+    const b = makeBundle({ args: ['sleep', '100'] });
+    t.equal(rt.run(['run', '-d', '-b', b.dir, id]).code, 0);
+    const cs = await consoleSocket();
+    const r = rt.run(['exec', '-t', '-d', '--console-socket', cs.sock, '--user', '1000:1000', id, 'sh', '-c', TTY_OWNER]);
+    t.equal(r.code, 0, `${rt.name}: ${r.stderr}`);
+    outs.push((await cs.output()).match(/owner .*/)?.[0] ?? '');
+    rt.run(['delete', '-f', id]);
+  }
+  t.equal(outs[0], 'owner 1000 5');
+  t.equal(outs[1], outs[0]);
+});
