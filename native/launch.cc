@@ -217,8 +217,10 @@ void apply_user_and_caps(const LaunchPlan& plan) {
 }
 
 // Runs hooks from inside the container's namespaces: a raw fork (no atfork handlers, no
-// locks), the state JSON on stdin, a pidfd to wait with the hook's timeout.
-void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char* kind) {
+// locks), the state JSON on stdin, a pidfd to wait with the hook's timeout. `cwd_fd`: the
+// hook's working directory (createContainer hooks get the rootfs, as in runc, whose init has
+// chdir'ed there by then), or -1 for ours.
+void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char* kind, int cwd_fd = -1) {
   for (int i = 0; i < n; i++) {
     const HookSpec& h = hooks[i];
     int in = openat(plan.state_dirfd, plan.hook_state_name, O_RDONLY | O_CLOEXEC);
@@ -227,6 +229,7 @@ void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char*
     if (pid < 0) fail("fork hook", errno, h.path);
     if (pid == 0) {
       dup2(in, 0);
+      if (cwd_fd >= 0 && fchdir(cwd_fd) != 0) _exit(127);
       execve(h.path, (char* const*)h.argv, (char* const*)h.envp);
       _exit(127);
     }
@@ -370,9 +373,10 @@ void child_main(const LaunchPlan& plan) {
     if (root_fd < 0) close(tty_root);
   }
   if (root_fd >= 0) {
+    remount_dev_readonly(plan, root_fd);
     sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
     if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
-    run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer");
+    run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer", root_fd);
     enter_rootfs(plan, root_fd);
   }
   if (pty >= 0) {

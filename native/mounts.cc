@@ -80,6 +80,10 @@ int bind_remount(const char* target, int fd, unsigned long flags) {
   return -1;
 }
 
+bool is_readonly_dev(const MountSpec& m) {
+  return !m.bind && (m.flags & MS_RDONLY) && strcmp(m.destination, "/dev") == 0;
+}
+
 void do_mount(int root_fd, const MountSpec& m) {
   if (!m.bind && m.fstype && (strcmp(m.fstype, "proc") == 0 || strcmp(m.fstype, "sysfs") == 0)) {
     // CVE-2019-19921 class: never mount procfs/sysfs through a planted symlink.
@@ -114,7 +118,10 @@ void do_mount(int root_fd, const MountSpec& m) {
     }
     return;
   }
-  if (mount(m.source ? m.source : m.fstype, target, m.fstype, m.flags, m.data) != 0) {
+  // A read-only /dev is made writable first: /dev/pts, the devices, the symlinks and the
+  // console go in it, and remount_dev_readonly closes it last (runc's order).
+  unsigned long flags = is_readonly_dev(m) ? m.flags & ~MS_RDONLY : m.flags;
+  if (mount(m.source ? m.source : m.fstype, target, m.fstype, flags, m.data) != 0) {
     char step[64];
     copy_str(step, sizeof step, "mount ");
     append_str(step, sizeof step, m.fstype);
@@ -303,6 +310,19 @@ int prepare_rootfs(const LaunchPlan& plan) {
   mask_paths(plan, root_fd);
   readonly_paths(plan, root_fd);
   return root_fd;
+}
+
+void remount_dev_readonly(const LaunchPlan& plan, int root_fd) {
+  for (int i = 0; i < plan.nmounts; i++) {
+    const MountSpec& m = plan.mounts[i];
+    if (!is_readonly_dev(m)) continue;
+    int fd = open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail_mount("open /dev", "/dev");
+    char target[40];
+    fd_path(target, fd);
+    if (mount(nullptr, target, nullptr, MS_REMOUNT | m.flags, nullptr) != 0) fail_mount("remount /dev read-only", "/dev");
+    close(fd);
+  }
 }
 
 void enter_rootfs(const LaunchPlan& plan, int root_fd) {

@@ -198,3 +198,36 @@ t.test('terminal: exec -t gives its pty to the exec user', async (t) => {
   t.equal(outs[0], 'owner 1000 5');
   t.equal(outs[1], outs[0]);
 });
+
+t.test('mounts: a read-only /dev gets its devices, /dev/pts and console first, and is read-only after', async (t) => {
+  const script = 'ls /dev | tr "\\n" " "; echo; grep " /dev " /proc/mounts | cut -d" " -f4 | cut -d, -f1; touch /dev/x 2>&1; ls /dev/pts | wc -l';
+  const ro = (s: Spec) => { s.mounts!.find((m) => m.destination === '/dev')!.options!.push('ro'); };
+  const [rc, sk] = d.both((rt) => rt.run(['run', '-b', makeBundle({ args: ['sh', '-c', script], edit: ro }).dir, uniqueId('pk-rodev')]));
+  t.match(rc.stdout, /null.*pts.*\nro\ntouch: \/dev\/x: Read-only file system\n/, `runc: ${rc.stderr}`);
+  t.equal(sk.code, rc.code, sk.stderr);
+  t.equal(sk.stdout, rc.stdout);
+  // With a terminal: /dev/console is bound to the pty before /dev turns read-only.
+  const outs: string[] = [];
+  for (const rt of [d.rc, d.sk]) {
+    const cs = await consoleSocket();
+    const b = makeBundle({ args: ['sh', '-c', 'ls -l /dev/console | cut -c1-10; grep " /dev " /proc/mounts | cut -d" " -f4 | cut -d, -f1'], edit: (s) => { ro(s); s.process!.terminal = true; } });
+    t.equal(rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, uniqueId('pk-rodevtty')]).code, 0);
+    outs.push((await cs.output()).split('\n').slice(2).join('\n'));
+  }
+  t.equal(outs[0], 'crw--w----\nro\n', 'runc');
+  t.equal(outs[1], outs[0]);
+});
+
+t.test('hooks: createContainer hooks run with the rootfs as their working directory', async (t) => {
+  const dir = tmpDir('pk-hookcwd');
+  fs.chmodSync(dir, 0o755);
+  const [rc, sk] = d.both((rt) => {
+    const out = path.join(dir, rt.name);
+    const b = makeBundle({ edit: (s) => { s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `pwd > ${out}`] }] }; } });
+    const r = rt.run(['run', '-b', b.dir, uniqueId('pk-hookcwd')], { cwd: '/' });
+    t.equal(r.code, 0, `${rt.name}: ${r.stderr}`);
+    return { cwd: fs.readFileSync(out, 'utf8').trim(), rootfs: b.rootfs };
+  });
+  t.equal(rc.cwd, fs.realpathSync(rc.rootfs), 'runc: the rootfs');
+  t.equal(sk.cwd, rc.cwd);
+});
