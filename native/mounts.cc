@@ -1,6 +1,7 @@
 #include "mounts.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -80,6 +81,15 @@ int bind_remount(const char* target, int fd, unsigned long flags) {
   return -1;
 }
 
+// The source the parent cloned on the host side (mount_sources.cc) goes onto the target.
+void attach_source(const MountSpec& m, int tfd) {
+  if (syscall(SYS_move_mount, m.source_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    close(tfd);
+    fail_mount("bind mount", m.destination);
+  }
+  close(m.source_fd);
+}
+
 bool is_readonly_dev(const MountSpec& m) {
   return !m.bind && (m.flags & MS_RDONLY) && strcmp(m.destination, "/dev") == 0;
 }
@@ -102,7 +112,9 @@ void do_mount(int root_fd, const MountSpec& m) {
   char target[40];
   fd_path(target, tfd);
   if (m.bind) {
-    if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
+    if (m.source_fd >= 0) {
+      attach_source(m, tfd);
+    } else if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
       close(tfd);
       fail_mount("bind mount", m.destination);
     }

@@ -231,3 +231,27 @@ t.test('hooks: createContainer hooks run with the rootfs as their working direct
   t.equal(rc.cwd, fs.realpathSync(rc.rootfs), 'runc: the rootfs');
   t.equal(sk.cwd, rc.cwd);
 });
+
+t.test('user namespace: bind sources only the host root can reach are taken on the host side', async (t) => {
+  // A 0700 directory (mkdtemp's mode) holding a directory and a file: the mapped root cannot
+  // walk into it, the runtime (host root) can.
+  const hidden = tmpDir('pk-hidden');
+  fs.mkdirSync(path.join(hidden, 'data'));
+  fs.writeFileSync(path.join(hidden, 'data', 'file'), 'inside\n');
+  fs.writeFileSync(path.join(hidden, 'single'), 'single\n', { mode: 0o644 });
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const [rc, sk] = d.both((rt) => {
+    const b = makeBundle({ copyRootfs: true, args: ['sh', '-c', 'cat /home/file /etc/group; grep -E " /home | /etc/group " /proc/mounts | cut -d" " -f2,4 | cut -d, -f1'], edit: (s) => {
+      s.root!.readonly = true;
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = map;
+      s.linux!.gidMappings = map;
+      s.mounts!.push({ destination: '/home', type: 'bind', source: path.join(hidden, 'data'), options: ['rbind', 'ro'] });
+      s.mounts!.push({ destination: '/etc/group', type: 'bind', source: path.join(hidden, 'single'), options: ['bind'] });
+    } });
+    return rt.run(['run', '-b', b.dir, uniqueId('pk-hidden')]);
+  });
+  t.equal(rc.stdout, 'inside\nsingle\n/home ro\n/etc/group rw\n', `runc: ${rc.stderr}`);
+  t.equal(sk.code, rc.code, sk.stderr);
+  t.equal(sk.stdout, rc.stdout);
+});
