@@ -255,3 +255,27 @@ t.test('user namespace: bind sources only the host root can reach are taken on t
   t.equal(sk.code, rc.code, sk.stderr);
   t.equal(sk.stdout, rc.stdout);
 });
+
+// runc's no-pivot path (msMoveRoot) detaches the host's full proc and sysfs mounts from the
+// container's mount namespace, or covers them with a tmpfs where a user namespace locks them;
+// Skiff does the same. Whether the container may then mount a fresh proc is the kernel's call
+// (mount_too_revealing): the same under both, with and without a user namespace.
+t.test('mounts: --no-pivot, in a user namespace or not, gives what runc gives to a fresh proc mount', async (t) => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const script = 'mkdir /dev/shm/p; umount -l /proc; mount -t proc proc /dev/shm/p 2>&1; echo rc=$?; ls /dev/shm/p | grep -c "^[0-9]"';
+  for (const userns of [false, true]) {
+    const [rc, sk] = d.both((rt) => {
+      const b = makeBundle({ copyRootfs: userns, args: ['sh', '-c', script], edit: (s) => {
+        for (const k of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![k]!.push('CAP_SYS_ADMIN');
+        if (!userns) return;
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = map;
+        s.linux!.gidMappings = map;
+      } });
+      return rt.run(['run', '--no-pivot', '-b', b.dir, uniqueId('pk-nopivot')]);
+    });
+    t.match(rc.stdout, /rc=0\n\d+\n/, `runc userns=${userns}: ${rc.stderr}`);
+    t.equal(sk.code, rc.code, sk.stderr);
+    t.equal(sk.stdout, rc.stdout, `userns=${userns}`);
+  }
+});
