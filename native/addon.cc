@@ -27,6 +27,7 @@
 #include "child_util.h"
 #include "napi_util.h"
 #include "plan.h"
+#include "mount_sources.h"
 #include "plan_build.h"
 #include "sync.h"
 
@@ -69,8 +70,14 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     p.joins[p.njoins].path = path.c_str();
     p.njoins++;
   }
+  // Bind sources are taken while we are the host's root, outside the user namespace.
+  std::vector<int> source_fds;
+  if (p.in_userns && !p.exec_mode) open_bind_sources(s, &source_fds);
+  std::deque<FdGuard> source_guards;
+  for (int fd : source_fds) source_guards.emplace_back(fd);
   FdGuard state_dir;
-  if (!p.exec_mode) {
+  // exec has one only for a seccomp agent's state file.
+  if (!s.state_dir.empty()) {
     state_dir.reset(open(s.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (state_dir.get() < 0) return ThrowErrno(env, "open state dir " + s.state_dir, errno);
   }

@@ -36,14 +36,16 @@ namespace {
 // Closes every fd but stdio, the preserved ones and those the init still needs, so nothing
 // of Node's (epoll, eventfds, pipes a client waits on) reaches the container.
 void close_inherited_fds(const LaunchPlan& plan) {
-  int keep[12];
+  static int keep[12 + kMaxMountSourceFds];
   int n = 0;
+  for (int i = 0; i < plan.nmounts; i++)
+    if (plan.mounts[i].source_fd >= 0) keep[n++] = plan.mounts[i].source_fd;
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
   if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
   if (plan.seccomp_listener_sock >= 0) keep[n++] = plan.seccomp_listener_sock;
-  for (int i = 0; i < plan.njoins && n < 12; i++) keep[n++] = plan.joins[i].fd;
-  for (int i = 1; i < n; i++)  // insertion sort: a dozen entries at most
+  for (int i = 0; i < plan.njoins && n < 12 + kMaxMountSourceFds; i++) keep[n++] = plan.joins[i].fd;
+  for (int i = 1; i < n; i++)  // insertion sort: a few dozen entries at most
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
   unsigned int next = 3 + (unsigned int)plan.preserve_fds;
   for (int i = 0; i < n; i++) {
@@ -128,23 +130,28 @@ void wait_for_start(const LaunchPlan& plan) {
   // poststart hooks run after the user process began, and after every startContainer hook.
 }
 
-// Hands the notify listener to the agent: one message, the state JSON as payload and the
-// fd as SCM_RIGHTS (runc's protocol, "fds": ["seccompFd"]).
-void send_listener(const LaunchPlan& plan, int listener) {
-  static char payload[65536];  // static: the child must not grow its stack by 64k
+// What the agent receives with the notify listener: the process state JSON the parent wrote
+// to the state dir before GO. Read right after GO, while we are still the runtime's root
+// outside every namespace (a 0700 state dir, a user switch or a filter covering openat/read
+// would stop a later read).
+char g_agent_payload[65536];  // static: the child must not grow its stack by 64k
+ssize_t g_agent_payload_len = 0;
+
+void read_agent_payload(const LaunchPlan& plan) {
+  if (plan.seccomp_listener_sock < 0) return;
   int f = openat(plan.state_dirfd, plan.seccomp_state_name, O_RDONLY | O_CLOEXEC);
   if (f < 0) fail("open seccomp agent state", errno);
-  ssize_t n = read(f, payload, sizeof payload);
+  g_agent_payload_len = read(f, g_agent_payload, sizeof g_agent_payload);
   close(f);
-  if (n <= 0) fail("read seccomp agent state", n < 0 ? errno : EINVAL);
-  if (send_fd(plan.seccomp_listener_sock, listener, payload, (size_t)n) != 0)
-    fail("send seccomp listener to the agent", errno);
-  close(listener);
-  close(plan.seccomp_listener_sock);
+  if (g_agent_payload_len <= 0) fail("read seccomp agent state", g_agent_payload_len < 0 ? errno : EINVAL);
 }
 
 // `trial`: no listener is asked for (a notify filter then answers ENOSYS instead of waiting
-// on an agent that is not there) and none is sent.
+// on an agent that is not there) and none is sent. Otherwise the listener goes to the agent
+// in the very next syscall after the filter (one message, the state as payload, the fd as
+// SCM_RIGHTS: runc's protocol, "fds": ["seccompFd"]): any call the filter notifies from here
+// on has an agent to answer it, as in runc. sendmsg itself is never notified (runc refuses
+// notify on write; sendmsg is not write).
 void load_seccomp(const LaunchPlan& plan, bool trial) {
   struct sock_fprog prog;
   prog.len = plan.seccomp_len;
@@ -154,7 +161,26 @@ void load_seccomp(const LaunchPlan& plan, bool trial) {
   if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (r < 0) fail("load seccomp filter", errno);
-  if (notify) send_listener(plan, (int)r);
+  if (!notify) return;
+  if (send_fd(plan.seccomp_listener_sock, (int)r, g_agent_payload, (size_t)g_agent_payload_len) != 0)
+    fail("send seccomp listener to the agent", errno);
+  close((int)r);
+  close(plan.seccomp_listener_sock);
+}
+
+// runc's fixStdioPermissions: stdio (the pty of a terminal container or exec -t, or whatever
+// the caller handed over) is given to the process's uid before we become it, so a non-root
+// process can use its own terminal. Only the uid: the gid stays (devpts' gid=5, tty). Skipped
+// for /dev/null and for what the user namespace cannot change (EINVAL, EPERM, EROFS).
+void give_stdio_to_user(const LaunchPlan& plan) {
+  struct stat null_st, st;
+  bool have_null = stat("/dev/null", &null_st) == 0;
+  for (int fd = 0; fd < 3; fd++) {
+    if (fstat(fd, &st) != 0) fail("stat stdio", errno);
+    if (st.st_uid == plan.uid || (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, plan.uid, st.st_gid) != 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      fail("chown stdio to the process user", errno);
+  }
 }
 
 void apply_user_and_caps(const LaunchPlan& plan) {
@@ -193,8 +219,10 @@ void apply_user_and_caps(const LaunchPlan& plan) {
 }
 
 // Runs hooks from inside the container's namespaces: a raw fork (no atfork handlers, no
-// locks), the state JSON on stdin, a pidfd to wait with the hook's timeout.
-void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char* kind) {
+// locks), the state JSON on stdin, a pidfd to wait with the hook's timeout. `cwd_fd`: the
+// hook's working directory (createContainer hooks get the rootfs, as in runc, whose init has
+// chdir'ed there by then), or -1 for ours.
+void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char* kind, int cwd_fd = -1) {
   for (int i = 0; i < n; i++) {
     const HookSpec& h = hooks[i];
     int in = openat(plan.state_dirfd, plan.hook_state_name, O_RDONLY | O_CLOEXEC);
@@ -203,6 +231,7 @@ void run_hooks(const LaunchPlan& plan, const HookSpec* hooks, int n, const char*
     if (pid < 0) fail("fork hook", errno, h.path);
     if (pid == 0) {
       dup2(in, 0);
+      if (cwd_fd >= 0 && fchdir(cwd_fd) != 0) _exit(127);
       execve(h.path, (char* const*)h.argv, (char* const*)h.envp);
       _exit(127);
     }
@@ -272,6 +301,7 @@ void reset_signals() {
 void become_process(const LaunchPlan& plan, bool trial) {
   bool have_seccomp = plan.seccomp_len > 0;
   if (have_seccomp && !plan.no_new_privs) load_seccomp(plan, trial);  // needs CAP_SYS_ADMIN
+  if (!trial) give_stdio_to_user(plan);
   apply_user_and_caps(plan);
   if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);
   umask(plan.umask >= 0 ? plan.umask : 022);
@@ -317,6 +347,7 @@ void child_main(const LaunchPlan& plan) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(0);
   if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
+  read_agent_payload(plan);
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
@@ -344,9 +375,10 @@ void child_main(const LaunchPlan& plan) {
     if (root_fd < 0) close(tty_root);
   }
   if (root_fd >= 0) {
+    remount_dev_readonly(plan, root_fd);
     sync_send(plan.sync_fd, SYNC_CREATE_RUNTIME, 0, "", "");
     if (!sync_expect(plan.sync_fd, SYNC_HOOKS_DONE)) _exit(1);
-    run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer");
+    run_hooks(plan, plan.create_container_hooks, plan.ncreate_container_hooks, "createContainer", root_fd);
     enter_rootfs(plan, root_fd);
   }
   if (pty >= 0) {

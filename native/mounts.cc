@@ -1,6 +1,7 @@
 #include "mounts.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -80,6 +81,19 @@ int bind_remount(const char* target, int fd, unsigned long flags) {
   return -1;
 }
 
+// The source the parent cloned on the host side (mount_sources.cc) goes onto the target.
+void attach_source(const MountSpec& m, int tfd) {
+  if (syscall(SYS_move_mount, m.source_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    close(tfd);
+    fail_mount("bind mount", m.destination);
+  }
+  close(m.source_fd);
+}
+
+bool is_readonly_dev(const MountSpec& m) {
+  return !m.bind && (m.flags & MS_RDONLY) && strcmp(m.destination, "/dev") == 0;
+}
+
 void do_mount(int root_fd, const MountSpec& m) {
   if (!m.bind && m.fstype && (strcmp(m.fstype, "proc") == 0 || strcmp(m.fstype, "sysfs") == 0)) {
     // CVE-2019-19921 class: never mount procfs/sysfs through a planted symlink.
@@ -98,7 +112,9 @@ void do_mount(int root_fd, const MountSpec& m) {
   char target[40];
   fd_path(target, tfd);
   if (m.bind) {
-    if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
+    if (m.source_fd >= 0) {
+      attach_source(m, tfd);
+    } else if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
       close(tfd);
       fail_mount("bind mount", m.destination);
     }
@@ -114,7 +130,10 @@ void do_mount(int root_fd, const MountSpec& m) {
     }
     return;
   }
-  if (mount(m.source ? m.source : m.fstype, target, m.fstype, m.flags, m.data) != 0) {
+  // A read-only /dev is made writable first: /dev/pts, the devices, the symlinks and the
+  // console go in it, and remount_dev_readonly closes it last (runc's order).
+  unsigned long flags = is_readonly_dev(m) ? m.flags & ~MS_RDONLY : m.flags;
+  if (mount(m.source ? m.source : m.fstype, target, m.fstype, flags, m.data) != 0) {
     char step[64];
     copy_str(step, sizeof step, "mount ");
     append_str(step, sizeof step, m.fstype);
@@ -305,8 +324,101 @@ int prepare_rootfs(const LaunchPlan& plan) {
   return root_fd;
 }
 
+void remount_dev_readonly(const LaunchPlan& plan, int root_fd) {
+  for (int i = 0; i < plan.nmounts; i++) {
+    const MountSpec& m = plan.mounts[i];
+    if (!is_readonly_dev(m)) continue;
+    int fd = open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail_mount("open /dev", "/dev");
+    char target[40];
+    fd_path(target, fd);
+    if (mount(nullptr, target, nullptr, MS_REMOUNT | m.flags, nullptr) != 0) fail_mount("remount /dev read-only", "/dev");
+    close(fd);
+  }
+}
+
+namespace {
+
+// Undoes mountinfo's octal escapes (\040 for a space, ...) in place.
+void unescape_mountinfo(char* p) {
+  char* out = p;
+  while (*p) {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+      *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+      p += 4;
+    } else {
+      *out++ = *p++;
+    }
+  }
+  *out = 0;
+}
+
+// The n-th (0-based) space-separated field of `line`, NUL-terminated in place.
+char* field(char* line, int n) {
+  for (int i = 0; i < n && line; i++) {
+    line = strchr(line, ' ');
+    if (line) line++;
+  }
+  if (!line) return nullptr;
+  char* end = strchr(line, ' ');
+  if (end) *end = 0;
+  return line;
+}
+
+// --no-pivot leaves the host's mounts in the container's mount namespace, under the chroot.
+// runc's msMoveRoot: every full procfs and sysfs mount outside the rootfs is detached (or,
+// where the user namespace locks it, covered with a tmpfs) before the move, so none of them
+// can be reached, and none makes a fresh proc or sysfs mount look harmless to the kernel
+// (mount_too_revealing).
+void hide_host_proc_and_sys(const LaunchPlan& plan) {
+  static char info[4 << 20];  // static: not on the child's stack
+  static char* found[256];
+  int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_mount("open mountinfo", "/proc/self/mountinfo");
+  size_t len = 0;
+  ssize_t r;
+  while (len < sizeof info - 1 && (r = read(fd, info + len, sizeof info - 1 - len)) != 0) {
+    if (r < 0) { if (errno == EINTR) continue; fail_mount("read mountinfo", "/proc/self/mountinfo"); }
+    len += (size_t)r;
+  }
+  close(fd);
+  if (len >= sizeof info - 1) fail("read mountinfo", EFBIG, "/proc/self/mountinfo");
+  info[len] = 0;
+  size_t rootlen = strlen(plan.rootfs);
+  int n = 0;
+  for (char* line = info; line && *line && n < 256;) {
+    char* next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    // "id parent dev root mountpoint options [optional...] - fstype source superoptions"
+    char* sep = strstr(line, " - ");
+    char* fstype = sep ? field(sep + 3, 0) : nullptr;
+    if (sep) *sep = 0;
+    char* root = field(line, 3);
+    char* mp = root ? field(root + strlen(root) + 1, 0) : nullptr;
+    if (fstype && mp && strcmp(root, "/") == 0 && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0)) {
+      unescape_mountinfo(mp);
+      bool inside = strncmp(mp, plan.rootfs, rootlen) == 0 && (mp[rootlen] == 0 || mp[rootlen] == '/');
+      if (!inside) found[n++] = mp;
+    }
+    line = next;
+  }
+  for (int i = 0; i < n; i++) {
+    // Unmounting must not reach the host.
+    if (mount(nullptr, found[i], nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) continue;  // under one detached already
+      fail_mount("make host mount rslave", found[i]);
+    }
+    if (umount2(found[i], MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) fail_mount("unmount host mount", found[i]);
+    if (mount("tmpfs", found[i], "tmpfs", 0, nullptr) != 0) fail_mount("cover host mount", found[i]);
+  }
+}
+
+}  // namespace
+
 void enter_rootfs(const LaunchPlan& plan, int root_fd) {
   if (plan.no_pivot) {
+    hide_host_proc_and_sys(plan);
     if (fchdir(root_fd) != 0) fail_mount("chdir to rootfs", plan.rootfs);
     if (mount(plan.rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) fail_mount("move rootfs to /", plan.rootfs);
     if (chroot(".") != 0) fail_mount("chroot", plan.rootfs);

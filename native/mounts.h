@@ -15,6 +15,10 @@ int mkdir_all_in_root(int root_fd, const char* path, mode_t mode);
 // config mounts, /dev, the cwd, masked and readonly paths. Returns the rootfs fd.
 int prepare_rootfs(const LaunchPlan& plan);
 
+// A config mount of /dev with "ro" is mounted writable so that /dev/pts, the devices and the
+// console can be made in it; this remounts it read-only once they are (after the terminal).
+void remount_dev_readonly(const LaunchPlan& plan, int root_fd);
+
 // pivot_root (or MS_MOVE + chroot with --no-pivot), then root.readonly.
 void enter_rootfs(const LaunchPlan& plan, int root_fd);
 

@@ -18,7 +18,12 @@ struct MountSpec {
   unsigned long remount;    // for binds: flags to apply by a bind remount (ro, nosuid, ...), or 0
   bool bind;
   bool source_is_dir;       // bind of a directory (create a dir), else a file
+  int source_fd;            // user namespace: the source as a detached mount the parent cloned
+                            // (open_tree), attached with move_mount; -1: bind by path
 };
+
+// At most this many bind sources are passed as fds; the rest are bound by path.
+constexpr int kMaxMountSourceFds = 64;
 
 struct DeviceSpec {
   const char* path;         // absolute, inside the container
@@ -135,7 +140,8 @@ struct LaunchPlan {
   unsigned short seccomp_len;
   unsigned int seccomp_flags;
   // SCMP_ACT_NOTIFY: the listener fd goes to the agent over this connected socket, with the
-  // container's process state (written by the parent to seccomp_state_name) as payload.
+  // container's process state (written by the parent to seccomp_state_name in the state dir
+  // before GO, read by the child right after GO) as payload.
   int seccomp_listener_sock;
   const char* seccomp_state_name;
 };

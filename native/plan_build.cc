@@ -166,6 +166,7 @@ void ReadMounts(Fields& f, PlanStorage& s) {
     ms.remount = (unsigned long)m.integer("remount", Need::Required, 0, kU32, 0);
     ms.bind = m.boolean("bind", Need::Required);
     ms.source_is_dir = m.boolean("sourceIsDir", Need::Required);
+    ms.source_fd = -1;  // set by SpawnInit (mount_sources.cc)
     s.mounts.push_back(ms);
   });
   s.plan.mounts = s.mounts.data();

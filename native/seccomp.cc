@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "seccomp_enosys.h"
+
 namespace skiff {
 
 namespace {
@@ -31,6 +33,7 @@ uint64_t U64(const Napi::Value& v) {
 // compileSeccomp({ defaultAction, architectures: [names], rules: [{ syscall, action,
 //   args: [{ index, op, value, valueTwo }] }] }) -> Buffer of struct sock_filter.
 // Unknown syscall names are skipped (runc's behaviour: profiles name syscalls of many kernels).
+// Syscalls above the largest one the profile names get ENOSYS (seccomp_enosys.cc), as in runc.
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object p = info[0].As<Napi::Object>();
@@ -38,6 +41,9 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   if (!ctx) return Fail(env, "invalid default action");
   // We load the program ourselves, after no_new_privs is decided by the config.
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  uint32_t default_action = U32(p, "defaultAction");
+  std::vector<uint32_t> arch_tokens;
+  std::vector<std::string> names;
   Napi::Array arches = p.Get("architectures").As<Napi::Array>();
   for (uint32_t i = 0; i < arches.Length(); i++) {
     std::string name = arches.Get(i).As<Napi::String>().Utf8Value();
@@ -45,11 +51,13 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
     if (arch == 0) { seccomp_release(ctx); return Fail(env, "unknown architecture " + name); }
     int r = seccomp_arch_add(ctx, arch);
     if (r != 0 && r != -EEXIST) { seccomp_release(ctx); return Fail(env, "add architecture " + name + ": " + strerror(-r)); }
+    arch_tokens.push_back(arch);
   }
   Napi::Array rules = p.Get("rules").As<Napi::Array>();
   for (uint32_t i = 0; i < rules.Length(); i++) {
     Napi::Object rule = rules.Get(i).As<Napi::Object>();
     std::string name = rule.Get("syscall").As<Napi::String>().Utf8Value();
+    names.push_back(name);
     int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;
     uint32_t action = U32(rule, "action");
@@ -77,8 +85,13 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   seccomp_release(ctx);
   if (r != 0) { close(fd); return Fail(env, std::string("export: ") + strerror(-r)); }
   off_t len = lseek(fd, 0, SEEK_END);
-  std::vector<uint8_t> buf((size_t)len);
-  if (pread(fd, buf.data(), buf.size(), 0) != (ssize_t)buf.size()) { close(fd); return Fail(env, "read back program"); }
+  std::vector<sock_filter> stub;
+  std::string why;
+  if (!enosys_prologue(default_action, arch_tokens, names, &stub, &why)) { close(fd); return Fail(env, why); }
+  size_t stub_bytes = stub.size() * sizeof(sock_filter);
+  std::vector<uint8_t> buf(stub_bytes + (size_t)len);
+  if (stub_bytes) memcpy(buf.data(), stub.data(), stub_bytes);
+  if (pread(fd, buf.data() + stub_bytes, (size_t)len, 0) != (ssize_t)len) { close(fd); return Fail(env, "read back program"); }
   close(fd);
   return Napi::Buffer<uint8_t>::Copy(env, buf.data(), buf.size());
 }

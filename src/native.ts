@@ -111,7 +111,8 @@ export interface ExecPlan extends PlanCommon {
   maskedPaths: [];
   readonlyPaths: [];
   sysctls: [];
-  stateDir: '';
+  // '' unless a seccomp agent's state file is there (the container's state dir)
+  stateDir: string;
 }
 
 export type NativePlan = InitPlan | ExecPlan;

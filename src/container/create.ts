@@ -21,7 +21,7 @@ import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
-import { STATE_DIR_FILES } from '../launch/statedir';
+import { connectAgent, writeAgentState } from '../launch/seccomp-agent';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
@@ -117,12 +117,8 @@ function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   }
   plan.cgroupFd = m.cgroups.cloneIntoFd();
   if (plan.cgroupFd !== undefined) m.fds.add(plan.cgroupFd);
-  const listenerPath = m.spec.linux?.seccomp?.listenerPath as string | undefined;
-  if (listenerPath) {
-    // Connected now, so a missing agent is a create error before anything runs.
-    plan.seccompListenerFd = native().connectUnix(listenerPath);
-    m.fds.add(plan.seccompListenerFd);
-  }
+  plan.seccompListenerFd = connectAgent(m.spec);
+  if (plan.seccompListenerFd !== undefined) m.fds.add(plan.seccompListenerFd);
   plan.createContainerHooks = nativeHooks(m.spec.hooks?.createContainer);
   plan.startContainerHooks = nativeHooks(m.spec.hooks?.startContainer);
 }
@@ -132,11 +128,8 @@ function placeInit(m: Making, plan: InitPlan, pid: number): void {
   crashPoint('create', 'spawned');
   const { spec, req } = m;
   if (plan.seccompListenerFd !== undefined) {
-    // What runc sends the agent with the listener fd: the container's process state.
-    fs.writeFileSync(path.join(m.stateDir, STATE_DIR_FILES.seccompState), JSON.stringify({
-      ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
-      state: { ociVersion: SPEC_VERSION, id: req.id, status: 'creating', pid, bundle: m.state.bundle, annotations: spec.annotations ?? {} },
-    }));
+    writeAgentState(path.join(m.stateDir, plan.seccompStateName), spec,
+      { id: req.id, pid, initPid: pid, status: 'creating', bundle: m.state.bundle, ociVersion: SPEC_VERSION });
   }
   // The child has its own copies now; the relay end stays ours.
   closeFds(m, [plan.consoleFd, plan.seccompListenerFd, plan.cgroupFd]);

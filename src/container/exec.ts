@@ -1,11 +1,14 @@
 // exec: a new process in a running container, through the same spawn as the init. Setup
 // errors come back over the sync socket; EOF means execve ran.
+import * as fs from 'fs';
+import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { Process } from '../oci/spec';
 import { buildExecPlan } from '../launch/plan';
 import { spawn } from '../launch/spawn';
 import type { SyncChannel } from '../launch/spawn';
 import { attachConsole } from '../launch/console';
+import { connectAgent, writeAgentState } from '../launch/seccomp-agent';
 import { writePidFile } from './create';
 import { withContainer } from './ops';
 import type { Loaded } from './ops';
@@ -27,10 +30,10 @@ export interface ExecRequest {
 
 // Under the container's lock until the process is set up; not while it runs.
 export function execProcess(store: Store, req: ExecRequest): { pid: number; ptyMaster?: number } {
-  return withContainer(store, req.id, (c) => spawnExec(c, req));
+  return withContainer(store, req.id, (c) => spawnExec(c, req, store.dir(req.id)));
 }
 
-function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: number } {
+function spawnExec(c: Loaded, req: ExecRequest, stateDir: string): { pid: number; ptyMaster?: number } {
   if (!(req.ignorePaused && c.status === 'paused')) assertAllowed('exec', c.status, req.id);
   const proc = req.process;
   if (proc.terminal && !req.consoleSocket && req.detach) {
@@ -40,6 +43,14 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
   const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
   const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
+  const agent = connectAgent(c.state.config);
+  if (agent !== undefined) {
+    // The child reads the agent's state file from the container's state dir, one per exec.
+    plan.seccompListenerFd = agent;
+    fds.push(agent);
+    plan.stateDir = stateDir;
+    plan.seccompStateName = `seccomp-exec-${process.pid}.json`;
+  }
   let pid = 0;
   let channel: SyncChannel | undefined;
   try {
@@ -47,6 +58,10 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
       errorPrefix: 'unable to start container process: ',
       placed: (pid) => {
         crashPoint('exec', 'spawned');
+        if (agent !== undefined) {
+          writeAgentState(path.join(stateDir, plan.seccompStateName), c.state.config,
+            { id: req.id, pid, initPid: c.state.pid, status: c.status, bundle: c.state.bundle, ociVersion: c.state.ociVersion });
+        }
         c.cgroups.join(pid);
       },
       exitedDuringSetup: () => new SkiffError('setup', 'exec: the process exited during setup'),
@@ -64,5 +79,6 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     channel?.close();
     if (cgroupFd !== undefined) native().closeFd(cgroupFd);
     for (const fd of fds) native().closeFd(fd);
+    if (agent !== undefined) fs.rmSync(path.join(stateDir, plan.seccompStateName), { force: true });
   }
 }

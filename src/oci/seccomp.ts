@@ -82,6 +82,10 @@ export function normalizeSeccomp(s: unknown): { defaultAction: number; architect
       throw invalid(`${f}.names`, 'must be a non-empty array of syscall names');
     const act = action(sc.action, sc.errnoRet, `${f}.action`);
     if (act === ACTIONS.SCMP_ACT_NOTIFY(0) && s.listenerPath === undefined) throw invalid(`${f}.action`, 'SCMP_ACT_NOTIFY needs a listenerPath');
+    // The runtime's own writes (to its sync socket, to the agent) would wait on the agent:
+    // runc refuses it, in these words.
+    if (act === ACTIONS.SCMP_ACT_NOTIFY(0) && (sc.names as string[]).includes('write'))
+      throw new SkiffError('config', 'unable to start container process: unable to init seccomp: SCMP_ACT_NOTIFY cannot be used for the write syscall');
     const args = ((sc.args ?? []) as unknown[]).map((a, j) => {
       const af = `${f}.args[${j}]`;
       if (!isObj(a)) throw invalid(af, 'must be an object');
