@@ -69,6 +69,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     p.joins[p.njoins].path = path.c_str();
     p.njoins++;
   }
+  // Idmapped trees are made here too: a filesystem that cannot be idmapped is an error before
+  // anything exists, and the user namespaces need the runtime's privileges.
+  std::deque<FdGuard> tree_fds;
+  for (const IdmapRequest& r : s.idmaps) {
+    std::string why;
+    int fd = MakeIdmappedTree(r, &why);
+    if (fd < 0) {
+      Napi::Error::New(env, why).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    tree_fds.emplace_back(fd);
+    s.mounts[r.mount].tree_fd = fd;
+  }
   FdGuard state_dir;
   if (!p.exec_mode) {
     state_dir.reset(open(s.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

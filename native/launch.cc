@@ -36,14 +36,16 @@ namespace {
 // Closes every fd but stdio, the preserved ones and those the init still needs, so nothing
 // of Node's (epoll, eventfds, pipes a client waits on) reaches the container.
 void close_inherited_fds(const LaunchPlan& plan) {
-  int keep[12];
+  int keep[48];  // 4 + 8 joins + at most 32 idmapped trees (plan_build.cc)
   int n = 0;
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
   if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
   if (plan.seccomp_listener_sock >= 0) keep[n++] = plan.seccomp_listener_sock;
-  for (int i = 0; i < plan.njoins && n < 12; i++) keep[n++] = plan.joins[i].fd;
-  for (int i = 1; i < n; i++)  // insertion sort: a dozen entries at most
+  for (int i = 0; i < plan.njoins && n < 48; i++) keep[n++] = plan.joins[i].fd;
+  for (int i = 0; i < plan.nmounts && n < 48; i++)
+    if (plan.mounts[i].tree_fd >= 0) keep[n++] = plan.mounts[i].tree_fd;
+  for (int i = 1; i < n; i++)  // insertion sort: a few dozen entries at most
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
   unsigned int next = 3 + (unsigned int)plan.preserve_fds;
   for (int i = 0; i < n; i++) {
@@ -335,7 +337,7 @@ void child_main(const LaunchPlan& plan) {
   }
   apply_rlimits(plan);
 
-  int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
+  int root_fd = plan.new_mount_ns || plan.host_mount_ns ? prepare_rootfs(plan) : -1;
   int pty = -1;
   if (plan.terminal) {
     // exec: the joined mount namespace's root is the container's; its devpts is there.

@@ -16,6 +16,9 @@ struct MountSpec {
   unsigned long flags;      // MS_* flags for the mount itself (not propagation)
   unsigned long propagation;// MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), or 0
   unsigned long remount;    // for binds: flags to apply by a bind remount (ro, nosuid, ...), or 0
+  uint64_t rec_attr_set;    // MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) once mounted (rro, ...)
+  uint64_t rec_attr_clr;
+  int tree_fd;              // a detached idmapped tree from the parent to attach instead of a bind, or -1
   bool bind;
   bool source_is_dir;       // bind of a directory (create a dir), else a file
 };
@@ -67,10 +70,11 @@ struct LaunchPlan {
   int njoins;
 
   // filesystem
-  bool new_mount_ns;
+  bool new_mount_ns;          // a mount namespace of its own (made at clone or joined by path)
+  bool host_mount_ns;         // none: mounts land in the runtime's, chroot instead of pivot_root
   const char* rootfs;         // absolute host path
   bool rootfs_readonly;
-  unsigned long rootfs_propagation;  // default MS_SLAVE|MS_REC
+  unsigned long rootfs_propagation;  // of "/" before and after pivot_root; 0: rslave before only
   bool no_pivot;
   const MountSpec* mounts;
   int nmounts;

@@ -9,7 +9,7 @@ import type { Spec, IdMapping, Process } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
 import { nativeMounts, needsDevSetup } from './mounts';
-import { MS, PROPAGATION } from '../oci/mountopts';
+import { PROPAGATION } from '../oci/mountopts';
 import { compileSeccomp } from './seccomp';
 import { sysctlPlan } from './sysctl';
 import { DEFAULT_DEVICE_NODES } from '../oci/devices';
@@ -88,15 +88,13 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     else cloneFlags |= CLONE_NEW[ns.type];
   }
   const has = (t: string) => namespaces.some((n) => n.type === t);
-  const newMountNs = (cloneFlags & CLONE_NEW.mount) !== 0;
-  if (!newMountNs) {
-    throw new SkiffError('config', has('mount')
-      ? 'config.json: linux.namespaces: joining an existing mount namespace is not supported by skiff yet'
-      : 'config.json: linux.namespaces: a mount namespace is required to set up the rootfs');
-  }
+  // No mount namespace at all: the container shares the runtime's, as runc allows.
+  const hostMountNs = !has('mount');
+  if (hostMountNs) refuseWithoutMountNs(spec);
   if (spec.hostname && !has('uts')) throw new SkiffError('config', 'config.json: hostname: setting the hostname needs a uts namespace');
   if (spec.domainname && !has('uts')) throw new SkiffError('config', 'config.json: domainname: setting the domainname needs a uts namespace');
   const inUserns = has('user');
+  const userns = inUserns ? { uid: linux.uidMappings, gid: linux.gidMappings } : {};
   if (inUserns && !linux.uidMappings?.length && !namespaces.find((n) => n.type === 'user')?.path)
     throw new SkiffError('config', 'config.json: linux.uidMappings: a new user namespace needs uid and gid mappings');
   if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
@@ -107,11 +105,12 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   const sysctls = sysctlPlan(linux.sysctl, namespaces);
 
   return {
-    execMode: false, cloneFlags, joins, newMountNs, rootfs,
+    execMode: false, cloneFlags, joins, newMountNs: !hostMountNs, hostMountNs, rootfs,
     rootfsReadonly: spec.root?.readonly === true,
-    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    // 0: rslave before pivot_root and nothing after it (runc's default)
+    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0,
     noPivot: opts.noPivot === true,
-    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0),
+    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0, userns),
     setupDev: needsDevSetup(spec.mounts),
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],
@@ -124,6 +123,18 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   };
 }
 
+// Without a mount namespace of its own the container's mounts land in the runtime's (and stay
+// there after it, as with runc); what would change the host's own mounts is refused.
+function refuseWithoutMountNs(spec: Spec): void {
+  const linux = spec.linux ?? {};
+  const no = (field: string, what: string) => new SkiffError('config', `config.json: ${field}: ${what} needs a mount namespace of its own (linux.namespaces has no "mount")`);
+  // runc's words for the masked and read-only paths
+  if (linux.maskedPaths?.length || linux.readonlyPaths?.length)
+    throw new SkiffError('config', 'config.json: linux.maskedPaths: unable to restrict sys entries without a private MNT namespace');
+  if (spec.root?.readonly) throw no('root.readonly', 'a read-only root');
+  if (linux.rootfsPropagation) throw no('linux.rootfsPropagation', 'a rootfs propagation');
+}
+
 // exec: a process that joins every namespace of the running init `pid` (the user namespace
 // first: the addon orders it; pid is entered by the parent for the clone) and follows the
 // init's tail: rlimits, user, capabilities, seccomp, no host fd, execve.
@@ -131,7 +142,7 @@ export function buildExecPlan(config: Spec, initPid: number, rootfs: string, pro
   const namespaces = config.linux?.namespaces ?? [];
   const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
   return {
-    execMode: true, cloneFlags: 0, newMountNs: false, rootfs, rootfsReadonly: false,
+    execMode: true, cloneFlags: 0, newMountNs: false, hostMountNs: false, rootfs, rootfsReadonly: false,
     joins: namespaces.map((ns) => ({ type: CLONE_NEW[ns.type], path: `/proc/${initPid}/ns/${NS_FILE[ns.type]}` })),
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),
