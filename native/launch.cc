@@ -315,10 +315,15 @@ void child_main(const LaunchPlan& plan) {
   close_inherited_fds(plan);
   // Until the container is ready, its setup must not outlive the runtime that drives it.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  // Not dumpable: nothing in the container may reach our memory or fds through /proc.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Not dumpable: nothing in the container may reach our memory or fds through /proc. In a
+  // new user namespace only after GO: until then its /proc/PID/{uid,gid}_map must stay the
+  // caller's to write, which a rootless caller cannot do to a non-dumpable (root-owned)
+  // process; runc does the same. Nothing else is in the namespace before GO.
+  bool new_userns = (plan.clone_flags & CLONE_NEWUSER) != 0;
+  if (!new_userns) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(0);
   if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
+  if (new_userns) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();

@@ -1,0 +1,114 @@
+// Rootless for real: a throwaway unprivileged user with /etc/subuid and /etc/subgid entries
+// makes a bundle with `spec --rootless` and runs busybox in it, under runc 1.1.5 and Skiff
+// alike: state under $XDG_RUNTIME_DIR, no cgroups where the user may not make them (runc's
+// --rootless auto), its own id mapped directly and wider mappings through newuidmap/newgidmap.
+import t from 'tap';
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ensureRootfs, SKIFF, testEnv, tmpDir, uniqueId } from '../lib/harness';
+import type { Spec } from '../../src/oci/spec';
+
+const user = `skiff-fmrl-${process.pid}`.slice(0, 32);
+execFileSync('useradd', ['-M', '-s', '/bin/sh', user]);
+// Every container is deleted (-f) where it ran; userdel takes the subordinate ranges too.
+t.teardown(() => execFileSync('userdel', [user]));
+const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
+const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }));
+// Debian's useradd gives a new user a subordinate range (SUB_UID_COUNT in login.defs).
+const subRange = (file: string) => {
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  if (!line) throw new Error(`${file} has no range for ${user}: the test needs useradd's subordinate ids`);
+  const [, start, count] = line.split(':');
+  return { start: Number(start), count: Number(count) };
+};
+
+// The user's own runtime dir, as a login would give it.
+const xdg = tmpDir('features-mount-xdg');
+fs.chownSync(xdg, uid, gid);
+fs.chmodSync(xdg, 0o700);
+
+const RUNTIMES = { runc: '/usr/sbin/runc', skiff: SKIFF } as const;
+type Name = keyof typeof RUNTIMES;
+
+// Runs a runtime as the user, without --root (the default must be the user's), in the bare
+// environment of a login: nothing of the test runner's (its NODE_OPTIONS hooks) comes along.
+function asUser(rt: Name, args: string[], cwd?: string) {
+  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`];
+  const r = spawnSync('runuser', ['-u', user, '--', ...env, RUNTIMES[rt], ...args], {
+    cwd, encoding: 'utf8', timeout: 60_000, env: testEnv(), input: '',
+  });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+// A bundle the user owns, its config from `spec --rootless` run by the user, then edited.
+function rootlessBundle(rt: Name, edit: (s: Spec) => void): string {
+  const dir = tmpDir('features-mount-rlb');
+  fs.chmodSync(dir, 0o755);
+  execFileSync('cp', ['-a', ensureRootfs(), path.join(dir, 'rootfs')]);
+  fs.chownSync(dir, uid, gid);
+  const r = asUser(rt, ['spec', '--rootless'], dir);
+  if (r.code !== 0) throw new Error(`${rt} spec --rootless: ${r.stderr}`);
+  const file = path.join(dir, 'config.json');
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
+  spec.process!.terminal = false;
+  edit(spec);
+  fs.writeFileSync(file, JSON.stringify(spec));
+  return dir;
+}
+
+function both(edit: (s: Spec) => void, runArgs: string[] = []) {
+  return (['runc', 'skiff'] as Name[]).map((rt) => {
+    const dir = rootlessBundle(rt, edit);
+    const id = uniqueId('features-mount-rl');
+    const r = asUser(rt, [...runArgs, 'run', '-b', dir, id]);
+    asUser(rt, ['delete', '-f', id]);
+    return r;
+  });
+}
+
+const SCRIPT = 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user; ls /bin/busybox';
+
+t.test('spec --rootless by an unprivileged user runs busybox, as with runc', async (t) => {
+  const [rc, sk] = both((s) => { s.process!.args = ['sh', '-c', SCRIPT]; });
+  t.equal(rc.code, 0, `runc: ${rc.stderr}`);
+  t.equal(sk.code, 0, `skiff: ${sk.stderr}`);
+  const userNs = fs.readlinkSync('/proc/self/ns/user');
+  t.equal(sk.stdout.replace(/user:\[\d+\]/, 'NS'), rc.stdout.replace(/user:\[\d+\]/, 'NS'), "the same as runc's");
+  const lines = sk.stdout.split('\n');
+  t.same(lines.slice(0, 2), ['0', '0'], 'root inside');
+  t.match(lines[2], new RegExp(`^\\s*0\\s+${uid}\\s+1$`), "the user's own uid, mapped to 0");
+  t.match(lines[3], new RegExp(`^\\s*0\\s+${gid}\\s+1$`), "the user's own gid, mapped to 0");
+  t.not(lines[4], userNs, 'a user namespace of its own');
+  t.ok(fs.existsSync(path.join(xdg, 'skiff')), 'state under $XDG_RUNTIME_DIR/skiff (runc: $XDG_RUNTIME_DIR/runc)');
+  t.ok(fs.existsSync(path.join(xdg, 'runc')));
+});
+
+t.test('a mapping wider than the own id goes through newuidmap/newgidmap (subuid ranges)', async (t) => {
+  const su = subRange('/etc/subuid');
+  const sg = subRange('/etc/subgid');
+  const [rc, sk] = both((s) => {
+    s.process!.args = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map'];
+    s.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: su.start, size: su.count }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }, { containerID: 1, hostID: sg.start, size: sg.count }];
+  });
+  t.equal(sk.code, 0, `skiff: ${sk.stderr}`);
+  t.equal(sk.stdout, rc.stdout, "the same as runc's");
+  t.match(sk.stdout, new RegExp(`^\\s*1\\s+${su.start}\\s+${su.count}$`, 'm'), 'the subordinate uid range');
+  t.match(sk.stdout, new RegExp(`^\\s*1\\s+${sg.start}\\s+${sg.count}$`, 'm'), 'the subordinate gid range');
+});
+
+t.test('a range outside the subordinate ids is refused by newuidmap, by name', async (t) => {
+  const [, sk] = both((s) => {
+    s.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: 1, size: 10 }];
+  });
+  t.not(sk.code, 0);
+  t.match(sk.stderr, /rootless: linux\.uidMappings maps more than your own id, which needs newuidmap/);
+});
+
+t.test('--rootless false: cgroups are not skipped, and their refusal is the error', async (t) => {
+  const [rc, sk] = both((s) => { s.process!.args = ['true']; }, ['--rootless', 'false']);
+  t.not(rc.code, 0, 'runc fails too');
+  t.not(sk.code, 0);
+  t.match(sk.stderr, /cgroup: mkdir .*: permission denied/);
+});
