@@ -327,6 +327,10 @@ void child_main(const LaunchPlan& plan) {
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
+  // exec into a container without a mount namespace of its own: its root is a chroot in the
+  // runtime's namespace, entered as the init entered it (never the host's "/").
+  if (plan.exec_mode && plan.host_mount_ns && (chroot(plan.rootfs) != 0 || chdir("/") != 0))
+    fail("chroot into the container's rootfs", errno, plan.rootfs);
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
   if (!plan.exec_mode && plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
@@ -342,7 +346,7 @@ void child_main(const LaunchPlan& plan) {
   }
   apply_rlimits(plan);
 
-  int root_fd = plan.new_mount_ns || plan.host_mount_ns ? prepare_rootfs(plan) : -1;
+  int root_fd = !plan.exec_mode && (plan.new_mount_ns || plan.host_mount_ns) ? prepare_rootfs(plan) : -1;
   int pty = -1;
   if (plan.terminal) {
     // exec: the joined mount namespace's root is the container's; its devpts is there.

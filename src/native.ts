@@ -111,7 +111,8 @@ export interface ExecPlan extends PlanCommon {
   execMode: true;
   cloneFlags: 0;
   newMountNs: false;
-  hostMountNs: false;
+  // the container has no mount namespace: chroot into its rootfs
+  hostMountNs: boolean;
   rootfsReadonly: false;
   rootfsPropagation: 0;
   noPivot: false;

@@ -142,7 +142,9 @@ export function buildExecPlan(config: Spec, initPid: number, rootfs: string, pro
   const namespaces = config.linux?.namespaces ?? [];
   const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
   return {
-    execMode: true, cloneFlags: 0, newMountNs: false, hostMountNs: false, rootfs, rootfsReadonly: false,
+    execMode: true, cloneFlags: 0, newMountNs: false, rootfs, rootfsReadonly: false,
+    // no mount namespace to join: the exec chroots into the rootfs as the init did
+    hostMountNs: !namespaces.some((n) => n.type === 'mount'),
     joins: namespaces.map((ns) => ({ type: CLONE_NEW[ns.type], path: `/proc/${initPid}/ns/${NS_FILE[ns.type]}` })),
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),

@@ -134,6 +134,18 @@ t.test("no mount namespace: the container stays in the runtime's, its mounts lan
   t.ok(skiff.procOnHost, "the config's /proc was mounted in the runtime's namespace");
 });
 
+t.test('exec into a container without a mount namespace is chrooted into its rootfs too', async (t) => {
+  const b = hostMountNsBundle(['sleep', '1000']);
+  const id = uniqueId('features-mount-hostns-exec');
+  t.equal(sk.run(['run', '-d', '-b', b.dir, id]).code, 0);
+  const r = sk.run(['exec', id, 'sh', '-c', `ls /bin/busybox; ls -d ${b.dir} 2>&1 || echo "not the host's /"`]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.split('\n')[0], '/bin/busybox');
+  t.match(r.stdout, /not the host's \//, "the host's / is out of sight");
+  t.equal(sk.run(['delete', '-f', id]).code, 0);
+  unmountAll(path.join(b.dir, 'rootfs'));
+});
+
 // A mount namespace held by an nsfs bind (unshare --mount=FILE), in a private tmpfs so the bind
 // is allowed wherever "/" is shared.
 function heldMountNs(): { file: string; ino: number } {
