@@ -6,7 +6,7 @@ import { SkiffError } from './errors';
 import { DEFAULT_ROOT } from './container/store';
 
 // In a user namespace other than the initial one (whose uid_map maps all of 0..2^32-2).
-function inUserNamespace(): boolean {
+export function inUserNamespace(): boolean {
   try {
     return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
   } catch {
@@ -23,10 +23,11 @@ export function rootlessMode(flag: string | undefined): boolean {
   return process.geteuid!() !== 0 || inUserNamespace();
 }
 
-// runc's default --root: $XDG_RUNTIME_DIR/<name> for a non-root user that has one (the
-// user's own tmpfs), else the system's.
+// runc's default --root (shouldHonorXDGRuntimeDir): $XDG_RUNTIME_DIR/<name> for a non-root
+// user that has one, and for root in a user namespace (rootless Podman runs the runtime so)
+// unless $USER says root; else the system's.
 export function defaultRoot(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
-  if (xdg && process.geteuid!() !== 0) return path.join(xdg, 'skiff');
-  return DEFAULT_ROOT;
+  const honour = !!xdg && (process.geteuid!() !== 0 || (inUserNamespace() && process.env.USER !== 'root'));
+  return honour ? path.join(xdg!, 'skiff') : DEFAULT_ROOT;
 }

@@ -15,6 +15,7 @@ import { sysctlPlan } from './sysctl';
 import { DEFAULT_DEVICE_NODES } from '../oci/devices';
 import { parsePasswd } from '../passwd';
 import { PLAN_FILE_NAMES } from './statedir';
+import { inUserNamespace } from '../rootless';
 
 export const CLONE_NEW: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -115,7 +116,9 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
-    sysctls, inUserns,
+    // Devices are bound, not made, in a user namespace: the config's, or the one Skiff itself
+    // runs in (rootless Podman runs the runtime as root in its own), where mknod is refused.
+    sysctls, inUserns: inUserns || inUserNamespace(),
     hostname: spec.hostname, domainname: spec.domainname,
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
     ...proc_, stateDir, ...PLAN_FILE_NAMES,

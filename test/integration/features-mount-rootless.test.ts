@@ -6,13 +6,16 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureRootfs, SKIFF, testEnv, tmpDir, uniqueId } from '../lib/harness';
+import { ensureRootfs, ociImage, SKIFF, testEnv, tmpDir, uniqueId } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
 const user = `skiff-fmrl-${process.pid}`.slice(0, 32);
 execFileSync('useradd', ['-M', '-s', '/bin/sh', user]);
 // Every container is deleted (-f) where it ran; userdel takes the subordinate ranges too.
-t.teardown(() => execFileSync('userdel', [user]));
+t.teardown(() => {
+  stopPodman();
+  execFileSync('userdel', [user]);
+});
 const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
 const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }));
 // Debian's useradd gives a new user a subordinate range (SUB_UID_COUNT in login.defs).
@@ -31,15 +34,18 @@ fs.chmodSync(xdg, 0o700);
 const RUNTIMES = { runc: '/usr/sbin/runc', skiff: SKIFF } as const;
 type Name = keyof typeof RUNTIMES;
 
-// Runs a runtime as the user, without --root (the default must be the user's), in the bare
-// environment of a login: nothing of the test runner's (its NODE_OPTIONS hooks) comes along.
-function asUser(rt: Name, args: string[], cwd?: string) {
-  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`];
-  const r = spawnSync('runuser', ['-u', user, '--', ...env, RUNTIMES[rt], ...args], {
+// Runs a command as the user in the bare environment of a login: nothing of the test runner's
+// (its NODE_OPTIONS hooks) comes along.
+function asUserRun(argv: string[], cwd?: string, extraEnv: string[] = []) {
+  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`, ...extraEnv];
+  const r = spawnSync('runuser', ['-u', user, '--', ...env, ...argv], {
     cwd, encoding: 'utf8', timeout: 60_000, env: testEnv(), input: '',
   });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
+
+// A runtime as the user, without --root: the default must be the user's.
+const asUser = (rt: Name, args: string[], cwd?: string) => asUserRun([RUNTIMES[rt], ...args], cwd);
 
 // A bundle the user owns, its config from `spec --rootless` run by the user, then edited.
 function rootlessBundle(rt: Name, edit: (s: Spec) => void): string {
@@ -111,4 +117,48 @@ t.test('--rootless false: cgroups are not skipped, and their refusal is the erro
   t.not(rc.code, 0, 'runc fails too');
   t.not(sk.code, 0);
   t.match(sk.stderr, /cgroup: mkdir .*: permission denied/);
+});
+
+// Rootless Podman (Debian's 4.3, storage and config private to the test) runs the runtime as
+// root inside its own user namespace, without --root: state goes under $XDG_RUNTIME_DIR and
+// /dev nodes are bound, not made (mknod is refused there), as with runc.
+const podmanDir = tmpDir('features-mount-podman');
+fs.chownSync(podmanDir, uid, gid);
+const podmanConf = path.join(podmanDir, 'containers.conf');
+fs.writeFileSync(podmanConf, '[containers]\ndefault_ulimits = ["nofile=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+function podman(rt: Name, args: string[]) {
+  return asUserRun(['podman', '--root', `${podmanDir}/root`, '--runroot', `${podmanDir}/run`, '--storage-driver', 'vfs',
+    '--cgroup-manager', 'cgroupfs', '--runtime', RUNTIMES[rt], ...args], podmanDir, [`CONTAINERS_CONF=${podmanConf}`]);
+}
+
+// Podman's rootless pause process (catatonit) holds its user namespace after the last command:
+// stopped by its pid file, so userdel finds nothing of the user's running.
+function stopPodman(): void {
+  podman('skiff', ['rm', '-af', '-t', '0']);
+  podman('skiff', ['system', 'reset', '-f']);
+  const pidFile = path.join(xdg, 'libpod', 'tmp', 'pause.pid');
+  if (fs.existsSync(pidFile)) {
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+t.test('rootless Podman with --runtime skiff runs busybox, as with runc', async (t) => {
+  const img = tmpDir('features-mount-podman-img');
+  const { tar } = ociImage(img, 'busybox');
+  execFileSync('chmod', ['-R', 'a+rX', img]);
+  const load = podman('skiff', ['load', '-i', tar]);
+  t.equal(load.code, 0, `podman load: ${load.stderr}`);
+  const [rc, sk] = (['runc', 'skiff'] as Name[]).map((rt) => podman(rt, ['run', '--rm', '--net', 'none', 'localhost/latest:latest', 'sh', '-c', 'echo hi; id -u; cat /proc/self/uid_map; exit 3']));
+  t.equal(sk.code, 3, `skiff: ${sk.stderr}`);
+  t.equal(sk.stdout, rc.stdout, "the same as runc's");
+  t.match(sk.stdout, new RegExp(`^hi\\n0\\n\\s*0\\s+${uid}\\s+1\\n`), "root inside is the user's own uid");
+  const d = podman('skiff', ['run', '-d', '--name', 'fm-d', '--net', 'none', 'localhost/latest:latest', 'sleep', '1000']);
+  t.equal(d.code, 0, d.stderr);
+  const e = podman('skiff', ['exec', 'fm-d', 'sh', '-c', 'echo exec-ok']);
+  t.equal(e.stdout, 'exec-ok\n', e.stderr);
+  t.equal(podman('skiff', ['rm', '-f', '-t', '0', 'fm-d']).code, 0);
 });
