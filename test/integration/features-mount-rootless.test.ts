@@ -112,6 +112,22 @@ t.test('a range outside the subordinate ids is refused by newuidmap, by name', a
   t.match(sk.stderr, /rootless: linux\.uidMappings maps more than your own id, which needs newuidmap/);
 });
 
+t.test('without cgroups of its own: kill --all reaches the init, pause says why it cannot', async (t) => {
+  const dir = rootlessBundle('skiff', (s) => { s.process!.args = ['sleep', '1000']; });
+  const id = uniqueId('features-mount-rl-d');
+  t.equal(asUser('skiff', ['run', '-d', '-b', dir, id]).code, 0);
+  const state = JSON.parse(asUser('skiff', ['state', id]).stdout);
+  t.equal(state.status, 'running');
+  const p = asUser('skiff', ['pause', id]);
+  t.not(p.code, 0);
+  t.match(p.stderr, /pause: the container has no cgroups of its own \(rootless/);
+  t.equal(asUser('skiff', ['kill', '--all', id, 'KILL']).code, 0);
+  const gone = Date.now() + 5000;
+  while (fs.existsSync(`/proc/${state.pid}`) && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+  t.notOk(fs.existsSync(`/proc/${state.pid}`), 'the init was killed');
+  t.equal(asUser('skiff', ['delete', id]).code, 0);
+});
+
 t.test('--rootless false: cgroups are not skipped, and their refusal is the error', async (t) => {
   const [rc, sk] = both((s) => { s.process!.args = ['true']; }, ['--rootless', 'false']);
   t.not(rc.code, 0, 'runc fails too');
