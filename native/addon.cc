@@ -97,8 +97,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   FdGuard own_pid_ns;
   if (pid_ns.get() >= 0) {
     own_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-    if (own_pid_ns.get() < 0 || setns(pid_ns.get(), CLONE_NEWPID) != 0)
-      return ThrowErrno(env, "join pid namespace " + pid_ns_path, errno);
+    if (own_pid_ns.get() < 0) return ThrowErrno(env, "open /proc/self/ns/pid", errno);
+    if (setns(pid_ns.get(), CLONE_NEWPID) != 0) {
+      // A rootless exec: the container's user namespace owns its pid namespace, and this
+      // multi-threaded process cannot enter the first. The child joins both and forks.
+      bool joins_userns = false;
+      for (int i = 0; i < p.njoins; i++) joins_userns |= p.joins[i].nstype == CLONE_NEWUSER;
+      if (errno != EPERM || !p.exec_mode || !joins_userns) return ThrowErrno(env, "join pid namespace " + pid_ns_path, errno);
+      p.pid_ns_fd = pid_ns.get();
+      own_pid_ns.reset();
+    }
   }
 
   CloneArgs args;

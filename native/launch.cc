@@ -36,13 +36,14 @@ namespace {
 // Closes every fd but stdio, the preserved ones and those the init still needs, so nothing
 // of Node's (epoll, eventfds, pipes a client waits on) reaches the container.
 void close_inherited_fds(const LaunchPlan& plan) {
-  int keep[48];  // 4 + 8 joins + at most 32 idmapped trees (plan_build.cc)
+  int keep[48];  // 4 + 8 joins + a pid namespace + at most 32 idmapped trees (plan_build.cc)
   int n = 0;
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
   if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
   if (plan.seccomp_listener_sock >= 0) keep[n++] = plan.seccomp_listener_sock;
   for (int i = 0; i < plan.njoins && n < 48; i++) keep[n++] = plan.joins[i].fd;
+  if (plan.pid_ns_fd >= 0 && n < 48) keep[n++] = plan.pid_ns_fd;
   for (int i = 0; i < plan.nmounts && n < 48; i++)
     if (plan.mounts[i].tree_fd >= 0) keep[n++] = plan.mounts[i].tree_fd;
   for (int i = 1; i < n; i++)  // insertion sort: a few dozen entries at most
@@ -70,6 +71,28 @@ void join_namespaces(const LaunchPlan& plan) {
       close(j.fd);
     }
   }
+}
+
+// A rootless exec (addon.cc): the parent could not enter the container's pid namespace, so the
+// child does, after its user namespace, and forks. The grandchild, made the runtime's own child
+// (CLONE_PARENT), is the container's process; the middle one sends its pid and exits. The
+// grandchild waits for that (EOF on a pipe) so SYNC_PID is the first message the parent reads.
+void enter_pid_ns_by_fork(const LaunchPlan& plan) {
+  if (setns(plan.pid_ns_fd, CLONE_NEWPID) != 0) fail("join pid namespace", errno);
+  close(plan.pid_ns_fd);
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) != 0) fail("pipe", errno);
+  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) fail("fork into the pid namespace", errno);
+  if (pid > 0) {
+    sync_send(plan.sync_fd, SYNC_PID, (int)pid, "", "");
+    _exit(0);
+  }
+  close(gate[1]);
+  char c;
+  while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+  close(gate[0]);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // its parent is the runtime now
 }
 
 void set_identity_in_userns() {
@@ -327,6 +350,7 @@ void child_main(const LaunchPlan& plan) {
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
+  if (plan.pid_ns_fd >= 0) enter_pid_ns_by_fork(plan);
   // exec into a container without a mount namespace of its own: its root is a chroot in the
   // runtime's namespace, entered as the init entered it (never the host's "/").
   if (plan.exec_mode && plan.host_mount_ns && (chroot(plan.rootfs) != 0 || chdir("/") != 0))

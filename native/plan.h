@@ -68,6 +68,9 @@ struct LaunchPlan {
   bool unshare_cgroupns;      // CLONE_NEWCGROUP after the parent placed us in our cgroups
   NsJoin joins[8];
   int njoins;
+  // -1; or the pid namespace a rootless exec joins itself, after the user namespace (the
+  // parent may not), and then forks into
+  int pid_ns_fd;
 
   // filesystem
   bool new_mount_ns;          // a mount namespace of its own (made at clone or joined by path)

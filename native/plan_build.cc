@@ -305,6 +305,7 @@ bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
   p.unshare_cgroupns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
   p.clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
   ReadJoins(f, s);
+  p.pid_ns_fd = -1;
   p.new_mount_ns = f.boolean("newMountNs", Need::Required);
   p.host_mount_ns = f.boolean("hostMountNs", Need::Required);
   p.rootfs = f.str(s, "rootfs", Need::Required);

@@ -135,6 +135,7 @@ export const enum Sync {
   Ready = 4,
   Error = 5,
   Commit = 6,
+  Pid = 7,
 }
 
 export interface SyncMessage {

@@ -38,10 +38,17 @@ type Name = keyof typeof RUNTIMES;
 // (its NODE_OPTIONS hooks) comes along.
 function asUserRun(argv: string[], cwd?: string, extraEnv: string[] = []) {
   const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`, ...extraEnv];
-  const r = spawnSync('runuser', ['-u', user, '--', ...env, ...argv], {
-    cwd, encoding: 'utf8', timeout: 60_000, env: testEnv(), input: '',
-  });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  // Files, not pipes: a detached container keeps its stdio open (see the harness's Runtime.run).
+  const io = tmpDir('features-mount-io');
+  const [out, err] = ['out', 'err'].map((n) => path.join(io, n));
+  const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
+  try {
+    const r = spawnSync('runuser', ['-u', user, '--', ...env, ...argv], { cwd, timeout: 60_000, env: testEnv(), stdio: ['ignore', ...fds] });
+    return { code: r.status ?? -1, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
+  } finally {
+    fds.forEach((fd) => fs.closeSync(fd));
+    fs.rmSync(io, { recursive: true, force: true });
+  }
 }
 
 // A runtime as the user, without --root: the default must be the user's.
@@ -112,12 +119,15 @@ t.test('a range outside the subordinate ids is refused by newuidmap, by name', a
   t.match(sk.stderr, /rootless: linux\.uidMappings maps more than your own id, which needs newuidmap/);
 });
 
-t.test('without cgroups of its own: kill --all reaches the init, pause says why it cannot', async (t) => {
+t.test('rootless exec joins the container, kill --all reaches the init, pause says why it cannot', async (t) => {
   const dir = rootlessBundle('skiff', (s) => { s.process!.args = ['sleep', '1000']; });
   const id = uniqueId('features-mount-rl-d');
   t.equal(asUser('skiff', ['run', '-d', '-b', dir, id]).code, 0);
   const state = JSON.parse(asUser('skiff', ['state', id]).stdout);
   t.equal(state.status, 'running');
+  const e = asUser('skiff', ['exec', id, 'sh', '-c', 'id -u; readlink /proc/self/ns/pid; readlink /proc/self/ns/user; exit 5']);
+  t.equal(e.code, 5, `exec as the user: ${e.stderr}`);
+  t.equal(e.stdout, `0\n${fs.readlinkSync(`/proc/${state.pid}/ns/pid`)}\n${fs.readlinkSync(`/proc/${state.pid}/ns/user`)}\n`, "exec runs in the container's namespaces");
   const p = asUser('skiff', ['pause', id]);
   t.not(p.code, 0);
   t.match(p.stderr, /pause: the container has no cgroups of its own \(rootless/);
