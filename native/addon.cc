@@ -70,7 +70,21 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     p.joins[p.njoins].path = path.c_str();
     p.njoins++;
   }
-  // Bind sources are taken while we are the host's root, outside the user namespace.
+  // Idmapped trees are made here too: a filesystem that cannot be idmapped is an error before
+  // anything exists, and the user namespaces need the runtime's privileges.
+  std::deque<FdGuard> tree_fds;
+  for (const IdmapRequest& r : s.idmaps) {
+    std::string why;
+    int fd = MakeIdmappedTree(r, &why);
+    if (fd < 0) {
+      Napi::Error::New(env, why).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    tree_fds.emplace_back(fd);
+    s.mounts[r.mount].tree_fd = fd;
+  }
+  // Then the bind sources of a user-namespaced container, while we are the host's root outside
+  // the user namespace (those without a tree of their own already).
   std::vector<int> source_fds;
   if (p.in_userns && !p.exec_mode) open_bind_sources(s, &source_fds);
   std::deque<FdGuard> source_guards;
@@ -91,8 +105,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   FdGuard own_pid_ns;
   if (pid_ns.get() >= 0) {
     own_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-    if (own_pid_ns.get() < 0 || setns(pid_ns.get(), CLONE_NEWPID) != 0)
-      return ThrowErrno(env, "join pid namespace " + pid_ns_path, errno);
+    if (own_pid_ns.get() < 0) return ThrowErrno(env, "open /proc/self/ns/pid", errno);
+    if (setns(pid_ns.get(), CLONE_NEWPID) != 0) {
+      // A rootless exec: the container's user namespace owns its pid namespace, and this
+      // multi-threaded process cannot enter the first. The child joins both and forks.
+      bool joins_userns = false;
+      for (int i = 0; i < p.njoins; i++) joins_userns |= p.joins[i].nstype == CLONE_NEWUSER;
+      if (errno != EPERM || !p.exec_mode || !joins_userns) return ThrowErrno(env, "join pid namespace " + pid_ns_path, errno);
+      p.pid_ns_fd = pid_ns.get();
+      own_pid_ns.reset();
+    }
   }
 
   CloneArgs args;

@@ -36,15 +36,18 @@ namespace {
 // Closes every fd but stdio, the preserved ones and those the init still needs, so nothing
 // of Node's (epoll, eventfds, pipes a client waits on) reaches the container.
 void close_inherited_fds(const LaunchPlan& plan) {
-  static int keep[12 + kMaxMountSourceFds];
+  // static: not on the child's stack. 4 + 8 joins + a pid namespace + the detached trees.
+  static int keep[16 + kMaxMountTreeFds];
+  const int cap = (int)(sizeof keep / sizeof keep[0]);
   int n = 0;
-  for (int i = 0; i < plan.nmounts; i++)
-    if (plan.mounts[i].source_fd >= 0) keep[n++] = plan.mounts[i].source_fd;
   keep[n++] = plan.sync_fd;
   if (plan.state_dirfd >= 0) keep[n++] = plan.state_dirfd;
   if (plan.console_fd >= 0) keep[n++] = plan.console_fd;
   if (plan.seccomp_listener_sock >= 0) keep[n++] = plan.seccomp_listener_sock;
-  for (int i = 0; i < plan.njoins && n < 12 + kMaxMountSourceFds; i++) keep[n++] = plan.joins[i].fd;
+  for (int i = 0; i < plan.njoins && n < cap; i++) keep[n++] = plan.joins[i].fd;
+  if (plan.pid_ns_fd >= 0 && n < cap) keep[n++] = plan.pid_ns_fd;
+  for (int i = 0; i < plan.nmounts && n < cap; i++)
+    if (plan.mounts[i].tree_fd >= 0) keep[n++] = plan.mounts[i].tree_fd;
   for (int i = 1; i < n; i++)  // insertion sort: a few dozen entries at most
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
   unsigned int next = 3 + (unsigned int)plan.preserve_fds;
@@ -70,6 +73,28 @@ void join_namespaces(const LaunchPlan& plan) {
       close(j.fd);
     }
   }
+}
+
+// A rootless exec (addon.cc): the parent could not enter the container's pid namespace, so the
+// child does, after its user namespace, and forks. The grandchild, made the runtime's own child
+// (CLONE_PARENT), is the container's process; the middle one sends its pid and exits. The
+// grandchild waits for that (EOF on a pipe) so SYNC_PID is the first message the parent reads.
+void enter_pid_ns_by_fork(const LaunchPlan& plan) {
+  if (setns(plan.pid_ns_fd, CLONE_NEWPID) != 0) fail("join pid namespace", errno);
+  close(plan.pid_ns_fd);
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) != 0) fail("pipe", errno);
+  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) fail("fork into the pid namespace", errno);
+  if (pid > 0) {
+    sync_send(plan.sync_fd, SYNC_PID, (int)pid, "", "");
+    _exit(0);
+  }
+  close(gate[1]);
+  char c;
+  while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+  close(gate[0]);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // its parent is the runtime now
 }
 
 void set_identity_in_userns() {
@@ -343,14 +368,24 @@ void child_main(const LaunchPlan& plan) {
   close_inherited_fds(plan);
   // Until the container is ready, its setup must not outlive the runtime that drives it.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  // Not dumpable: nothing in the container may reach our memory or fds through /proc.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Not dumpable: nothing in the container may reach our memory or fds through /proc. In a
+  // new user namespace only after GO: until then its /proc/PID/{uid,gid}_map must stay the
+  // caller's to write, which a rootless caller cannot do to a non-dumpable (root-owned)
+  // process; runc does the same. Nothing else is in the namespace before GO.
+  bool new_userns = (plan.clone_flags & CLONE_NEWUSER) != 0;
+  if (!new_userns) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(0);
   if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
+  if (new_userns) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   read_agent_payload(plan);
 
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
+  if (plan.pid_ns_fd >= 0) enter_pid_ns_by_fork(plan);
+  // exec into a container without a mount namespace of its own: its root is a chroot in the
+  // runtime's namespace, entered as the init entered it (never the host's "/").
+  if (plan.exec_mode && plan.host_mount_ns && (chroot(plan.rootfs) != 0 || chdir("/") != 0))
+    fail("chroot into the container's rootfs", errno, plan.rootfs);
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
   if (!plan.exec_mode && plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
@@ -366,7 +401,7 @@ void child_main(const LaunchPlan& plan) {
   }
   apply_rlimits(plan);
 
-  int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
+  int root_fd = !plan.exec_mode && (plan.new_mount_ns || plan.host_mount_ns) ? prepare_rootfs(plan) : -1;
   int pty = -1;
   if (plan.terminal) {
     // exec: the joined mount namespace's root is the container's; its devpts is there.

@@ -15,14 +15,15 @@
 namespace skiff {
 
 void open_bind_sources(PlanStorage& s, std::vector<int>* opened) {
-  int n = 0;
+  int n = 0;  // every detached tree counts, the idmapped ones made before these too
+  for (const MountSpec& m : s.mounts) n += m.tree_fd >= 0;
   for (MountSpec& m : s.mounts) {
-    if (!m.bind || !m.source || n >= kMaxMountSourceFds) continue;
+    if (!m.bind || !m.source || m.tree_fd >= 0 || n >= kMaxMountTreeFds) continue;
     unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0);
     int fd = (int)syscall(SYS_open_tree, AT_FDCWD, m.source, flags);
     // On failure the child binds by path as before, and reports that path's error.
     if (fd < 0) continue;
-    m.source_fd = fd;
+    m.tree_fd = fd;
     opened->push_back(fd);
     n++;
   }

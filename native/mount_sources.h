@@ -8,8 +8,8 @@
 
 namespace skiff {
 
-// Sets source_fd on each bind mount of s.mounts whose source could be cloned (at most
-// kMaxMountSourceFds); the fds are appended to *opened, for the caller to close after clone.
+// Sets tree_fd on each bind mount of s.mounts that has none yet (an idmapped one has) and whose
+// source could be cloned (at most kMaxMountTreeFds in all); the fds are appended to *opened, for the caller to close after clone.
 void open_bind_sources(PlanStorage& s, std::vector<int>* opened);
 
 }  // namespace skiff

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child_util.h"
+#include "mount_attrs.h"
 
 namespace skiff {
 
@@ -81,15 +82,6 @@ int bind_remount(const char* target, int fd, unsigned long flags) {
   return -1;
 }
 
-// The source the parent cloned on the host side (mount_sources.cc) goes onto the target.
-void attach_source(const MountSpec& m, int tfd) {
-  if (syscall(SYS_move_mount, m.source_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
-    close(tfd);
-    fail_mount("bind mount", m.destination);
-  }
-  close(m.source_fd);
-}
-
 bool is_readonly_dev(const MountSpec& m) {
   return !m.bind && (m.flags & MS_RDONLY) && strcmp(m.destination, "/dev") == 0;
 }
@@ -112,8 +104,13 @@ void do_mount(int root_fd, const MountSpec& m) {
   char target[40];
   fd_path(target, tfd);
   if (m.bind) {
-    if (m.source_fd >= 0) {
-      attach_source(m, tfd);
+    if (m.tree_fd >= 0) {
+      // The tree the parent made: an idmapped mount, or a bind source cloned on the host side.
+      if (attach_tree(m, tfd) != 0) {
+        close(tfd);
+        fail_mount("attach mount (move_mount)", m.destination);
+      }
+      close(m.tree_fd);
     } else if (mount(m.source, target, nullptr, MS_BIND | (m.flags & MS_REC), nullptr) != 0) {
       close(tfd);
       fail_mount("bind mount", m.destination);
@@ -128,6 +125,7 @@ void do_mount(int root_fd, const MountSpec& m) {
       apply_propagation(target, m.propagation, m.destination);
       close(tfd);
     }
+    apply_recursive_attrs(root_fd, m);
     return;
   }
   // A read-only /dev is made writable first: /dev/pts, the devices, the symlinks and the
@@ -149,6 +147,7 @@ void do_mount(int root_fd, const MountSpec& m) {
     apply_propagation(target, m.propagation, m.destination);
     close(tfd);
   }
+  apply_recursive_attrs(root_fd, m);
 }
 
 void make_device(int root_fd, const DeviceSpec& d, bool in_userns) {
@@ -300,12 +299,31 @@ int mkdir_all_in_root(int root_fd, const char* path, mode_t mode) {
   return 0;
 }
 
+// The mount holding the rootfs becomes private (runc's rootfsParentMountPrivate): pivot_root
+// refuses a shared parent, and a bind under a shared mount would propagate out of the
+// container's namespace. Walks up from the rootfs: EINVAL means "not a mount point".
+void make_rootfs_parent_private(const char* rootfs) {
+  char path[4096];
+  copy_str(path, sizeof path, rootfs);
+  while (mount(nullptr, path, nullptr, MS_PRIVATE, nullptr) != 0) {
+    if (errno != EINVAL || strcmp(path, "/") == 0) fail_mount("make the rootfs's parent mount private", path);
+    char* slash = strrchr(path, '/');
+    if (slash == path) path[1] = 0; else *slash = 0;
+  }
+}
+
 int prepare_rootfs(const LaunchPlan& plan) {
-  if (mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0)
-    fail_mount("set rootfs propagation", "/");
-  // pivot_root needs the rootfs to be a mount point of its own.
-  if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-    fail_mount("bind mount rootfs", plan.rootfs);
+  // runc's order: "/" gets the configured propagation (rslave by default), the rootfs's
+  // parent mount is made private, the rootfs is bound onto itself (pivot_root needs a mount
+  // of its own); the configured propagation is applied again to the new "/" after pivot_root.
+  // In the runtime's own mount namespace none of it is done: it would change the host's.
+  if (!plan.host_mount_ns) {
+    unsigned long propagation = plan.rootfs_propagation ? plan.rootfs_propagation : MS_SLAVE | MS_REC;
+    if (mount(nullptr, "/", nullptr, propagation, nullptr) != 0) fail_mount("set rootfs propagation", "/");
+    make_rootfs_parent_private(plan.rootfs);
+    if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      fail_mount("bind mount rootfs", plan.rootfs);
+  }
   int root_fd = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) fail_mount("open rootfs", plan.rootfs);
   for (int i = 0; i < plan.nmounts; i++) do_mount(root_fd, plan.mounts[i]);
@@ -417,7 +435,11 @@ void hide_host_proc_and_sys(const LaunchPlan& plan) {
 }  // namespace
 
 void enter_rootfs(const LaunchPlan& plan, int root_fd) {
-  if (plan.no_pivot) {
+  if (plan.host_mount_ns) {
+    // The runtime's mount namespace: pivot_root would change the host's root, so chroot.
+    if (fchdir(root_fd) != 0) fail_mount("chdir to rootfs", plan.rootfs);
+    if (chroot(".") != 0) fail_mount("chroot", plan.rootfs);
+  } else if (plan.no_pivot) {
     hide_host_proc_and_sys(plan);
     if (fchdir(root_fd) != 0) fail_mount("chdir to rootfs", plan.rootfs);
     if (mount(plan.rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) fail_mount("move rootfs to /", plan.rootfs);
@@ -437,6 +459,10 @@ void enter_rootfs(const LaunchPlan& plan, int root_fd) {
   }
   if (chdir("/") != 0) fail_mount("chdir /", "/");
   close(root_fd);
+  // shared or unbindable only takes hold on the new "/" (pivot_root refuses a shared one).
+  if (!plan.host_mount_ns && plan.rootfs_propagation &&
+      mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0)
+    fail_mount("set rootfs propagation after pivot_root", "/");
   if (plan.rootfs_readonly) {
     int fd = open("/", O_PATH | O_CLOEXEC);
     if (fd < 0 || bind_remount("/", fd, MS_RDONLY) != 0) fail_mount("remount rootfs read-only", "/");

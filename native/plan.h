@@ -16,14 +16,18 @@ struct MountSpec {
   unsigned long flags;      // MS_* flags for the mount itself (not propagation)
   unsigned long propagation;// MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), or 0
   unsigned long remount;    // for binds: flags to apply by a bind remount (ro, nosuid, ...), or 0
+  uint64_t rec_attr_set;    // MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) once mounted (rro, ...)
+  uint64_t rec_attr_clr;
+  int tree_fd;              // a detached tree the parent made (open_tree OPEN_TREE_CLONE: an idmapped
+                            // mount, or a user-namespaced container's bind source) to attach with
+                            // move_mount instead of binding by path; -1: bind by path
   bool bind;
   bool source_is_dir;       // bind of a directory (create a dir), else a file
-  int source_fd;            // user namespace: the source as a detached mount the parent cloned
-                            // (open_tree), attached with move_mount; -1: bind by path
 };
 
-// At most this many bind sources are passed as fds; the rest are bound by path.
-constexpr int kMaxMountSourceFds = 64;
+// At most this many detached trees (idmapped mounts and bind sources) are passed as fds; the
+// rest of the bind sources are bound by path.
+constexpr int kMaxMountTreeFds = 64;
 
 struct DeviceSpec {
   const char* path;         // absolute, inside the container
@@ -70,12 +74,16 @@ struct LaunchPlan {
   bool unshare_cgroupns;      // CLONE_NEWCGROUP after the parent placed us in our cgroups
   NsJoin joins[8];
   int njoins;
+  // -1; or the pid namespace a rootless exec joins itself, after the user namespace (the
+  // parent may not), and then forks into
+  int pid_ns_fd;
 
   // filesystem
-  bool new_mount_ns;
+  bool new_mount_ns;          // a mount namespace of its own (made at clone or joined by path)
+  bool host_mount_ns;         // none: mounts land in the runtime's, chroot instead of pivot_root
   const char* rootfs;         // absolute host path
   bool rootfs_readonly;
-  unsigned long rootfs_propagation;  // default MS_SLAVE|MS_REC
+  unsigned long rootfs_propagation;  // of "/" before and after pivot_root; 0: rslave before only
   bool no_pivot;
   const MountSpec* mounts;
   int nmounts;

@@ -132,6 +132,8 @@ class Fields {
 };
 
 const int64_t kU32 = 0xffffffffLL;
+// The init keeps each idmapped tree's fd until it is attached (launch.cc's keep list).
+const size_t kMaxIdmaps = 32;
 const int64_t kI32 = 0x7fffffffLL;
 
 // Calls fn(Fields&) for each object of the array under key, then checks it read every key.
@@ -164,9 +166,22 @@ void ReadMounts(Fields& f, PlanStorage& s) {
     ms.flags = (unsigned long)m.integer("flags", Need::Required, 0, kU32, 0);
     ms.propagation = (unsigned long)m.integer("propagation", Need::Required, 0, kU32, 0);
     ms.remount = (unsigned long)m.integer("remount", Need::Required, 0, kU32, 0);
+    ms.rec_attr_set = (uint64_t)m.integer("recAttrSet", Need::Required, 0, kU32, 0);
+    ms.rec_attr_clr = (uint64_t)m.integer("recAttrClr", Need::Required, 0, kU32, 0);
+    ms.tree_fd = -1;
+    bool idmapped = false;
+    Fields id = m.child("idmap", Need::Optional, &idmapped);
+    if (idmapped) {
+      const char* uid_map = id.str(s, "uidMap", Need::Required);
+      const char* gid_map = id.str(s, "gidMap", Need::Required);
+      bool recursive = id.boolean("recursive", Need::Required);
+      id.done();
+      if (s.idmaps.size() >= kMaxIdmaps) return m.fail("idmap", "is one idmapped mount too many (at most 32)");
+      s.idmaps.push_back({s.mounts.size(), ms.source ? ms.source : "", uid_map ? uid_map : "", gid_map ? gid_map : "", recursive,
+                           (ms.flags & MS_REC) != 0});
+    }
     ms.bind = m.boolean("bind", Need::Required);
     ms.source_is_dir = m.boolean("sourceIsDir", Need::Required);
-    ms.source_fd = -1;  // set by SpawnInit (mount_sources.cc)
     s.mounts.push_back(ms);
   });
   s.plan.mounts = s.mounts.data();
@@ -290,7 +305,9 @@ bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
   p.unshare_cgroupns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
   p.clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
   ReadJoins(f, s);
+  p.pid_ns_fd = -1;
   p.new_mount_ns = f.boolean("newMountNs", Need::Required);
+  p.host_mount_ns = f.boolean("hostMountNs", Need::Required);
   p.rootfs = f.str(s, "rootfs", Need::Required);
   p.rootfs_readonly = f.boolean("rootfsReadonly", Need::Required);
   p.rootfs_propagation = (unsigned long)f.integer("rootfsPropagation", Need::Required, 0, kU32, 0);

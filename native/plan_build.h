@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "idmap.h"
 #include "plan.h"
 
 namespace skiff {
@@ -28,6 +29,7 @@ struct PlanStorage {
   LaunchPlan plan;
   // read by SpawnInit, not part of LaunchPlan
   std::vector<std::pair<int, std::string>> joins;  // (CLONE_NEW*, path)
+  std::vector<IdmapRequest> idmaps;                // trees to make before clone, for mounts[i].tree_fd
   std::string state_dir;
   int cgroup_fd = -1;
 

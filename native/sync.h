@@ -19,6 +19,9 @@ enum SyncType : uint32_t {
   // parent -> child: state.json names the container; stop dying with the runtime, close the
   // socket (the runtime waits for that EOF before it exits).
   SYNC_COMMIT = 6,
+  // child -> parent, a rootless exec only: the pid (in `err`) of the process that replaces
+  // the child, forked into the container's pid namespace (launch.cc enter_pid_ns_by_fork).
+  SYNC_PID = 7,
 };
 
 struct SyncMsg {

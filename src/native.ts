@@ -9,6 +9,12 @@ export interface NativeMount {
   flags: number;
   propagation: number;
   remount: number;
+  // mount_setattr(AT_RECURSIVE) once mounted: MOUNT_ATTR_* to set and clear (rro, rnosuid, ...)
+  recAttrSet: number;
+  recAttrClr: number;
+  // an idmapped bind: the addon makes a user namespace from these uid_map/gid_map texts and an
+  // idmapped detached copy of the source before clone; the init attaches it (move_mount)
+  idmap?: { uidMap: string; gidMap: string; recursive: boolean };
   bind: boolean;
   sourceIsDir: boolean;
 }
@@ -78,7 +84,10 @@ interface PlanCommon {
 // create: a new container, its rootfs, mounts and devices, waiting on the exec fifo.
 export interface InitPlan extends PlanCommon {
   execMode: false;
+  // the init sets up the rootfs in a mount namespace of its own (made at clone or joined by path)
   newMountNs: boolean;
+  // no mount namespace: mounts in the runtime's, chroot instead of pivot_root
+  hostMountNs: boolean;
   rootfsReadonly: boolean;
   rootfsPropagation: number;
   noPivot: boolean;
@@ -102,6 +111,8 @@ export interface ExecPlan extends PlanCommon {
   execMode: true;
   cloneFlags: 0;
   newMountNs: false;
+  // the container has no mount namespace: chroot into its rootfs
+  hostMountNs: boolean;
   rootfsReadonly: false;
   rootfsPropagation: 0;
   noPivot: false;
@@ -125,6 +136,7 @@ export const enum Sync {
   Ready = 4,
   Error = 5,
   Commit = 6,
+  Pid = 7,
 }
 
 export interface SyncMessage {

@@ -2,13 +2,15 @@
 // table and youki's libcgroups: a driver per hierarchy kind (v1 with its hybrid cgroup2
 // companion, v2; systemd later) behind `Cgroups`, picked from the record kept in state.json.
 // Nothing outside src/cgroups knows which driver it holds.
+import * as fs from 'fs';
+import * as path from 'path';
 import type { DeviceRule, Resources } from '../oci/spec';
 import type { ApplyOptions } from './writer';
 import { detectLayout, ownCgroups } from './layout';
 import { cgroupRecord } from './paths';
 
 // What state.json keeps: enough to find the container's cgroups again from any command.
-export type CgroupRecord = V1Record | V2Record;
+export type CgroupRecord = V1Record | V2Record | NoneRecord;
 
 export interface V1Record {
   kind: 'v1';
@@ -22,6 +24,11 @@ export interface V2Record {
   kind: 'v2';
   // absent only where the host has no cgroup2 mount at all
   unified?: string;
+}
+
+// rootless without the right to make cgroups: the container stays in the runtime's (none.ts)
+export interface NoneRecord {
+  kind: 'none';
 }
 
 export interface OomWatch {
@@ -74,9 +81,29 @@ export interface Cgroups {
   destroy(): string[];
 }
 
-// Where a new container's cgroups go on this host (runc's cgroupsPath rules).
-export function planCgroup(cgroupsPath: string | undefined, id: string): CgroupRecord {
-  return cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
+// Where a new container's cgroups go on this host (runc's cgroupsPath rules). Rootless
+// without a cgroupsPath, where the user may not create them (nothing delegated), none, as
+// runc's rootless manager does; an explicit cgroupsPath is always made or fails.
+export function planCgroup(cgroupsPath: string | undefined, id: string, rootless = false): CgroupRecord {
+  const rec = cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
+  if (rootless && cgroupsPath === undefined && !mayCreate(rec)) return { kind: 'none' };
+  return rec;
+}
+
+// Whether every directory of the record exists or could be made: its nearest existing
+// ancestor is writable by us.
+function mayCreate(rec: CgroupRecord): boolean {
+  const dirs = rec.kind === 'v1' ? [...Object.values(rec.dirs), ...(rec.unified ? [rec.unified] : [])] : rec.kind === 'v2' && rec.unified ? [rec.unified] : [];
+  return dirs.every((d) => {
+    let cur = d;
+    while (!fs.existsSync(cur)) cur = path.dirname(cur);
+    try {
+      fs.accessSync(cur, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 // The drivers, by the record's kind. Each is loaded only when asked for, so a command pays
@@ -85,6 +112,7 @@ type Drivers = { [K in CgroupRecord['kind']]: (r: Extract<CgroupRecord, { kind: 
 const DRIVERS: Drivers = {
   v1: (r) => new (require('./v1/cgroups') as typeof import('./v1/cgroups')).V1Cgroups(r),
   v2: (r) => new (require('./v2/cgroups') as typeof import('./v2/cgroups')).V2Cgroups(r),
+  none: (r) => new (require('./none') as typeof import('./none')).NoCgroups(r),
 };
 
 // The driver for a record. A state without one (it has no cgroups) gets an empty v2 record:
@@ -111,5 +139,6 @@ export function parseCgroupRecord(v: unknown): CgroupRecord {
   const tail = unified !== undefined ? { unified } : {};
   if (o.kind === 'v1' && o.dirs !== undefined) return { kind: 'v1', dirs, ...tail };
   if (o.kind === 'v2') return { kind: 'v2', ...tail };
+  if (o.kind === 'none') return { kind: 'none' };
   throw bad();
 }

@@ -2,7 +2,7 @@
 import type { CommandSpec, FlagSpec } from './args';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { long: 'root', value: 'value', default: '/run/skiff', help: 'root directory for storage of container state' },
+  { long: 'root', value: 'value', help: 'root directory for storage of container state (default: /run/skiff, $XDG_RUNTIME_DIR/skiff for a non-root user)' },
   { long: 'log', value: 'value', help: 'set the log file to write runtime errors to (default: stderr)' },
   { long: 'log-format', value: 'value', default: 'text', help: 'set the log format (text or json)' },
   { long: 'debug', help: 'enable debug logging' },

@@ -2,6 +2,7 @@ import { createContainer } from '../container/create';
 import type { CreateRequest } from '../container/create';
 import type { Invocation } from './main';
 import { preserveFds } from './values';
+import { rootlessMode } from '../rootless';
 
 export function createRequest(inv: Invocation): CreateRequest {
   const f = inv.flags;
@@ -10,6 +11,7 @@ export function createRequest(inv: Invocation): CreateRequest {
     noPivot: f.noPivot === true, noNewKeyring: f.noNewKeyring === true, preserveFds: preserveFds(f.preserveFds),
     consoleSocket: f.consoleSocket as string | undefined,
     systemdCgroup: inv.globals.systemdCgroup === true,
+    rootless: rootlessMode(inv.globals.rootless),
   };
 }
 

@@ -6,11 +6,13 @@ import { parse, usage, UsageError } from './args';
 import type { FlagValue } from './args';
 import { COMMANDS, GLOBAL_FLAGS } from './commands';
 import { out } from './output';
+import { defaultRoot } from '../rootless';
 
 export const VERSION = '0.1.0';
 
 export interface Globals {
   root: string;
+  rootless?: string;
   log?: string;
   logFormat: string;
   debug?: boolean;
@@ -35,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const p = parse(argv, GLOBAL_FLAGS, COMMANDS);
     const globals = p.global as unknown as Globals;
+    globals.root = globals.root ?? defaultRoot();
     if (globals.logFormat !== 'text' && globals.logFormat !== 'json') throw new UsageError(`invalid log format ${JSON.stringify(globals.logFormat)}`);
     configureLog(globals);
     if (!p.command) {

@@ -8,7 +8,8 @@ import { native, Sync } from '../native';
 import type { InitPlan } from '../native';
 import { loadSpec } from '../oci/validate';
 import { SPEC_VERSION } from '../oci/defaults';
-import type { IdMapping, Spec } from '../oci/spec';
+import type { Spec } from '../oci/spec';
+import { writeIdMap } from '../launch/userns';
 import { cgroupsFor, planCgroup } from '../cgroups/manager';
 import type { CgroupRecord, Cgroups } from '../cgroups/manager';
 import { buildPlan, hostIdFor } from '../launch/plan';
@@ -29,6 +30,8 @@ export interface CreateRequest extends CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   systemdCgroup?: boolean;
+  // runc's rootless cgroup manager: cgroups this user may not create are done without
+  rootless?: boolean;
   // run in the foreground with a terminal: the pty master comes back to us instead
   relayTerminal?: boolean;
 }
@@ -36,11 +39,6 @@ export interface CreateRequest extends CreateOptions {
 // Atomic and without a newline: clients read it the moment create returns.
 export function writePidFile(file: string, pid: number): void {
   writeFileAtomic(file, String(pid));
-}
-
-function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: IdMapping[] | undefined): void {
-  if (!maps?.length) return;
-  fs.writeFileSync(`/proc/${pid}/${file}`, maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n'));
 }
 
 function checkRootfs(spec: Spec, bundle: string): string {
@@ -167,7 +165,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const spec = loadSpec(bundle);
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
-  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
+  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id, req.rootless === true);
   const { dir: stateDir, unlock } = store.claim(req.id);
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),

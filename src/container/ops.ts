@@ -74,7 +74,8 @@ export function killContainer(store: Store, id: string, signal: string | undefin
   const sig = parseSignal(signal ?? 'SIGTERM');
   withContainer(store, id, (c) => {
     assertAllowed('kill', c.status, id);
-    const pids = all ? c.cgroups.pids() : [c.state.pid];
+    // The init too: a container without cgroups of its own (rootless) lists none.
+    const pids = all ? [...new Set([...c.cgroups.pids(), c.state.pid])] : [c.state.pid];
     for (const pid of pids) {
       try {
         process.kill(pid, sig);

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
 import type { NativeMount } from '../native';
-import type { Mount } from '../oci/spec';
+import type { IdMapping, Mount } from '../oci/spec';
 import type { Cgroups } from '../cgroups/manager';
 import { MS, parseOptions } from '../oci/mountopts';
 import type { ParsedOptions } from '../oci/mountopts';
@@ -15,7 +15,29 @@ import type { ParsedOptions } from '../oci/mountopts';
 const REMOUNT_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME |
   MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
 
-function bindMount(m: Mount, o: ParsedOptions, bundle: string, field: string): NativeMount {
+// The container's own user namespace mappings: what `idmap` without mappings of its own uses.
+export interface UsernsMaps {
+  uid?: IdMapping[];
+  gid?: IdMapping[];
+}
+
+const mapText = (maps: IdMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n');
+
+// An idmapped bind (runtime-spec 1.2, runc's semantics): the mount's own mappings, or with
+// only `idmap`/`ridmap` the container's; written to the mount's user namespace as given.
+function idmapOf(m: Mount, o: ParsedOptions, field: string, userns: UsernsMaps): NativeMount['idmap'] {
+  const own = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+  if (!own && o.idmapRecursive === undefined) return undefined;
+  const uid = own ? m.uidMappings : userns.uid;
+  const gid = own ? m.gidMappings : userns.gid;
+  if (!own && !(uid?.length && gid?.length)) {
+    throw new SkiffError('config', `config.json: ${field}.options: "idmap" without uidMappings and gidMappings maps through the container's user namespace, and the container has none`);
+  }
+  if (!uid?.length || !gid?.length) throw new SkiffError('config', `config.json: ${field}: an idmapped mount needs both uidMappings and gidMappings`);
+  return { uidMap: mapText(uid), gidMap: mapText(gid), recursive: o.idmapRecursive === true };
+}
+
+function bindMount(m: Mount, o: ParsedOptions, bundle: string, field: string, userns: UsernsMaps): NativeMount {
   if (!m.source) throw new SkiffError('config', `config.json: ${field}.source: a bind mount needs a source`);
   const source = path.resolve(bundle, m.source);
   let st: fs.Stats;
@@ -25,15 +47,21 @@ function bindMount(m: Mount, o: ParsedOptions, bundle: string, field: string): N
     throw new SkiffError('config', `config.json: ${field}.source: mount source ${source} does not exist`);
   }
   const remount = o.flags & REMOUNT_FLAGS;
+  const idmap = idmapOf(m, o, field, userns);
   return {
     source, destination: m.destination, flags: o.flags & MS.REC, propagation: o.propagation,
-    remount, bind: true, sourceIsDir: st.isDirectory(),
+    remount, ...recAttrs(o), bind: true, sourceIsDir: st.isDirectory(),
+    ...(idmap ? { idmap } : {}),
   };
+}
+
+function recAttrs(o: ParsedOptions): Pick<NativeMount, 'recAttrSet' | 'recAttrClr'> {
+  return { recAttrSet: o.recAttrSet, recAttrClr: o.recAttrClr };
 }
 
 // The "cgroup" mount, as the cgroup driver says the container sees its cgroups.
 function cgroupMounts(m: Mount, o: ParsedOptions, cgroups: Cgroups, newCgroupNs: boolean): NativeMount[] {
-  const base = { propagation: 0, remount: 0, bind: false, sourceIsDir: true };
+  const base = { propagation: 0, remount: 0, bind: false, sourceIsDir: true, ...recAttrs(o) };
   const view = cgroups.mountView(newCgroupNs);
   if (view.type === 'cgroup2') return [{ ...base, source: 'cgroup2', destination: m.destination, fstype: 'cgroup2', flags: o.flags }];
   if (view.type === 'bind') {
@@ -49,21 +77,24 @@ function cgroupMounts(m: Mount, o: ParsedOptions, cgroups: Cgroups, newCgroupNs:
   ];
 }
 
-export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroups: Cgroups, newCgroupNs: boolean): NativeMount[] {
+export function nativeMounts(mounts: Mount[] | undefined, bundle: string, cgroups: Cgroups, newCgroupNs: boolean,
+  userns: UsernsMaps = {}): NativeMount[] {
   const out: NativeMount[] = [];
   (mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     const o = parseOptions(m.options, field);
     const isBind = m.type === 'bind' || (o.flags & MS.BIND) !== 0;
     if (isBind) {
-      out.push(bindMount(m, o, bundle, field));
+      out.push(bindMount(m, o, bundle, field, userns));
+    } else if (idmapOf(m, o, field, userns)) {
+      throw new SkiffError('config', `config.json: ${field}: idmapped mounts are only supported for bind mounts (as with runc)`);
     } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
       out.push(...cgroupMounts(m, o, cgroups, newCgroupNs));
     } else {
       if (!m.type || m.type === 'none') throw new SkiffError('config', `config.json: ${field}.type: needed for a mount that is not a bind`);
       out.push({
         source: m.source ?? m.type, destination: m.destination, fstype: m.type, data: o.data.join(',') || undefined,
-        flags: o.flags, propagation: o.propagation, remount: 0, bind: false, sourceIsDir: true,
+        flags: o.flags, propagation: o.propagation, remount: 0, ...recAttrs(o), bind: false, sourceIsDir: true,
       });
     }
   });

@@ -9,12 +9,13 @@ import type { Spec, IdMapping, Process } from '../oci/spec';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
 import { nativeMounts, needsDevSetup } from './mounts';
-import { MS, PROPAGATION } from '../oci/mountopts';
+import { PROPAGATION } from '../oci/mountopts';
 import { compileSeccomp } from './seccomp';
 import { sysctlPlan } from './sysctl';
 import { DEFAULT_DEVICE_NODES } from '../oci/devices';
 import { parsePasswd } from '../passwd';
 import { PLAN_FILE_NAMES } from './statedir';
+import { inUserNamespace } from '../rootless';
 
 export const CLONE_NEW: Record<string, number> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -88,15 +89,13 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     else cloneFlags |= CLONE_NEW[ns.type];
   }
   const has = (t: string) => namespaces.some((n) => n.type === t);
-  const newMountNs = (cloneFlags & CLONE_NEW.mount) !== 0;
-  if (!newMountNs) {
-    throw new SkiffError('config', has('mount')
-      ? 'config.json: linux.namespaces: joining an existing mount namespace is not supported by skiff yet'
-      : 'config.json: linux.namespaces: a mount namespace is required to set up the rootfs');
-  }
+  // No mount namespace at all: the container shares the runtime's, as runc allows.
+  const hostMountNs = !has('mount');
+  if (hostMountNs) refuseWithoutMountNs(spec);
   if (spec.hostname && !has('uts')) throw new SkiffError('config', 'config.json: hostname: setting the hostname needs a uts namespace');
   if (spec.domainname && !has('uts')) throw new SkiffError('config', 'config.json: domainname: setting the domainname needs a uts namespace');
   const inUserns = has('user');
+  const userns = inUserns ? { uid: linux.uidMappings, gid: linux.gidMappings } : {};
   if (inUserns && !linux.uidMappings?.length && !namespaces.find((n) => n.type === 'user')?.path)
     throw new SkiffError('config', 'config.json: linux.uidMappings: a new user namespace needs uid and gid mappings');
   if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
@@ -107,21 +106,36 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   const sysctls = sysctlPlan(linux.sysctl, namespaces);
 
   return {
-    execMode: false, cloneFlags, joins, newMountNs, rootfs,
+    execMode: false, cloneFlags, joins, newMountNs: !hostMountNs, hostMountNs, rootfs,
     rootfsReadonly: spec.root?.readonly === true,
-    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
+    // 0: rslave before pivot_root and nothing after it (runc's default)
+    rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0,
     noPivot: opts.noPivot === true,
-    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0),
+    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0, userns),
     setupDev: needsDevSetup(spec.mounts),
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
-    sysctls, inUserns,
+    // Devices are bound, not made, in a user namespace: the config's, or the one Skiff itself
+    // runs in (rootless Podman runs the runtime as root in its own), where mknod is refused.
+    sysctls, inUserns: inUserns || inUserNamespace(),
     hostname: spec.hostname, domainname: spec.domainname,
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
     ...proc_, stateDir, ...PLAN_FILE_NAMES,
     seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
+}
+
+// Without a mount namespace of its own the container's mounts land in the runtime's (and stay
+// there after it, as with runc); what would change the host's own mounts is refused.
+function refuseWithoutMountNs(spec: Spec): void {
+  const linux = spec.linux ?? {};
+  const no = (field: string, what: string) => new SkiffError('config', `config.json: ${field}: ${what} needs a mount namespace of its own (linux.namespaces has no "mount")`);
+  // runc's words for the masked and read-only paths
+  if (linux.maskedPaths?.length || linux.readonlyPaths?.length)
+    throw new SkiffError('config', 'config.json: linux.maskedPaths: unable to restrict sys entries without a private MNT namespace');
+  if (spec.root?.readonly) throw no('root.readonly', 'a read-only root');
+  if (linux.rootfsPropagation) throw no('linux.rootfsPropagation', 'a rootfs propagation');
 }
 
 // exec: a process that joins every namespace of the running init `pid` (the user namespace
@@ -132,6 +146,8 @@ export function buildExecPlan(config: Spec, initPid: number, rootfs: string, pro
   const seccomp = config.linux?.seccomp ? compileSeccomp(config.linux.seccomp) : undefined;
   return {
     execMode: true, cloneFlags: 0, newMountNs: false, rootfs, rootfsReadonly: false,
+    // no mount namespace to join: the exec chroots into the rootfs as the init did
+    hostMountNs: !namespaces.some((n) => n.type === 'mount'),
     joins: namespaces.map((ns) => ({ type: CLONE_NEW[ns.type], path: `/proc/${initPid}/ns/${NS_FILE[ns.type]}` })),
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),

@@ -19,7 +19,7 @@ export function describeChildError(m: SyncMessage): string {
 
 const NAMES: Record<number, string> = {
   [Sync.Go]: 'GO', [Sync.CreateRuntime]: 'CREATE_RUNTIME', [Sync.HooksDone]: 'HOOKS_DONE',
-  [Sync.Ready]: 'READY', [Sync.Error]: 'ERROR', [Sync.Commit]: 'COMMIT',
+  [Sync.Ready]: 'READY', [Sync.Error]: 'ERROR', [Sync.Commit]: 'COMMIT', [Sync.Pid]: 'PID',
 };
 
 export class SyncChannel {
@@ -81,14 +81,22 @@ export interface SpawnSteps {
 // Clones the child of `plan` and drives it to READY. On any failure the child is killed and
 // reaped before this throws; on success the caller owns both the pid and the channel.
 export function spawn(plan: NativePlan, steps: SpawnSteps): { pid: number; channel: SyncChannel } {
-  const { pid, syncFd } = native().spawnInit(plan);
-  const channel = new SyncChannel(syncFd, steps.errorPrefix ?? '');
+  const spawned = native().spawnInit(plan);
+  let pid = spawned.pid;
+  const channel = new SyncChannel(spawned.syncFd, steps.errorPrefix ?? '');
   try {
     steps.placed(pid);
     channel.send(Sync.Go);
     for (;;) {
-      const m = channel.expect(steps.createRuntime ? [Sync.CreateRuntime, Sync.Ready] : [Sync.Ready], steps.exitedDuringSetup);
+      const due = [...(steps.createRuntime ? [Sync.CreateRuntime] : []), Sync.Ready, ...(plan.execMode ? [Sync.Pid] : [])];
+      const m = channel.expect(due, steps.exitedDuringSetup);
       if (m.type === Sync.Ready) return { pid, channel };
+      if (m.type === Sync.Pid) {
+        // A rootless exec forked into the pid namespace: the process is its child's now.
+        native().waitPidSync(pid);
+        pid = m.errno;
+        continue;
+      }
       steps.createRuntime!(pid);
       channel.send(Sync.HooksDone);
     }

@@ -1,7 +1,7 @@
 // The runtime-spec features document: what this build of Skiff really supports, derived from
 // the tables the code itself uses, so it cannot drift from them.
 import { CAPABILITIES } from './caps';
-import { FLAG_WORDS, PROPAGATION } from './mountopts';
+import { FLAG_WORDS, IDMAP_WORDS, PROPAGATION, REC_ATTR_WORDS } from './mountopts';
 import { ACTIONS, ARCHES, FLAGS, OPERATORS } from './seccomp';
 
 // WAIT_KILLABLE_RECV is known and passed on, but only means something with a listener, and
@@ -13,7 +13,7 @@ export function features() {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(PROPAGATION)].sort(),
+    mountOptions: [...Object.keys(FLAG_WORDS), ...Object.keys(REC_ATTR_WORDS), ...Object.keys(IDMAP_WORDS), ...Object.keys(PROPAGATION)].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
       capabilities: CAPABILITIES,
@@ -29,7 +29,7 @@ export function features() {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'org.opencontainers.runtime.name': 'skiff',

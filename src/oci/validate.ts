@@ -164,8 +164,8 @@ function checkMounts(v: Json): void {
     opt(o, 'type', str, `${f}.`);
     opt(o, 'source', str, `${f}.`);
     opt(o, 'options', strArray, `${f}.`);
-    if (o.uidMappings !== undefined || o.gidMappings !== undefined)
-      throw invalid(`${f}.uidMappings`, 'idmapped mounts are not supported by skiff yet');
+    if (o.uidMappings !== undefined) checkIdMappings(o.uidMappings, `${f}.uidMappings`);
+    if (o.gidMappings !== undefined) checkIdMappings(o.gidMappings, `${f}.gidMappings`);
   });
 }
 

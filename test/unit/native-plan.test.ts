@@ -7,7 +7,7 @@ import { PLAN_FILE_NAMES } from '../../src/launch/statedir';
 
 function plan(): NativePlan {
   return {
-    execMode: false, cloneFlags: 0, joins: [], newMountNs: true, rootfs: '/nonexistent', rootfsReadonly: false,
+    execMode: false, cloneFlags: 0, joins: [], newMountNs: true, hostMountNs: false, rootfs: '/nonexistent', rootfsReadonly: false,
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: false, rlimits: [], uid: 0, gid: 0, gids: [], capLastCap: 40, noNewPrivs: false,
     cwd: '/', args: ['true'], env: [], preserveFds: 0, stateDir: '/nonexistent-state', ...PLAN_FILE_NAMES,
@@ -31,7 +31,7 @@ t.test('the boundary names what is wrong', async (t) => {
   refused(t, (p) => { p.uid = 2 ** 32; }, /plan\.uid: is out of range/, 'a uid past 32 bits');
   refused(t, (p) => { p.uid = 1.5; }, /plan\.uid: is not a safe integer/, 'a fraction');
   refused(t, (p) => { p.rlimits = [{ resource: 7, soft: 1024, hard: 1024n, name: 'RLIMIT_NOFILE' }]; }, /plan\.rlimits\[0\]\.soft: is not a BigInt/, 'an rlimit as a double');
-  refused(t, (p) => { p.mounts = [{ destination: '/x', flags: 0, propagation: 0, remount: 0, bind: false, sourceIsDir: false, extra: 1 }]; },
+  refused(t, (p) => { p.mounts = [{ destination: '/x', flags: 0, propagation: 0, remount: 0, recAttrSet: 0, recAttrClr: 0, bind: false, sourceIsDir: false, extra: 1 }]; },
     /plan\.mounts\[0\]\.extra: is not a key of the plan/, 'an unknown key in a mount');
   refused(t, (p) => { p.seccompFilter = Buffer.alloc(8 * 70000); }, /seccompFilter: is not a BPF program of at most 65535/, 'a filter whose length would wrap');
   refused(t, (p) => { p.oomScoreAdj = -1001; }, /plan\.oomScoreAdj: is out of range/, 'oom_score_adj past -1000');

@@ -38,10 +38,26 @@ t.test("exec's plan joins the init's namespaces and makes none", async (t) => {
   t.ok(p.joins.some((j) => j.type === CLONE_NEW.pid));
 });
 
+t.test("no mount namespace: the runtime's, chroot, no propagation", async (t) => {
+  const spec = defaultSpec();
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount');
+  spec.linux!.maskedPaths = [];
+  spec.linux!.readonlyPaths = [];
+  spec.root!.readonly = false;
+  const p = buildPlan(spec, rootfs, rootfs, '/run/skiff/x', 'x', cgroups, {});
+  t.equal(p.hostMountNs, true);
+  t.equal(p.newMountNs, false);
+  t.notOk(p.cloneFlags & CLONE_NEW.mount);
+});
+
 t.test('a plan that cannot be made is refused before anything runs', async (t) => {
   const noMount = defaultSpec();
   noMount.linux!.namespaces = noMount.linux!.namespaces!.filter((n) => n.type !== 'mount');
-  t.throws(() => buildPlan(noMount, rootfs, rootfs, '/run/skiff/x', 'x', cgroups, {}), /a mount namespace is required/);
+  t.throws(() => buildPlan(noMount, rootfs, rootfs, '/run/skiff/x', 'x', cgroups, {}), /unable to restrict sys entries without a private MNT namespace/);
+  noMount.linux!.maskedPaths = [];
+  noMount.linux!.readonlyPaths = [];
+  noMount.root!.readonly = true;
+  t.throws(() => buildPlan(noMount, rootfs, rootfs, '/run/skiff/x', 'x', cgroups, {}), /root\.readonly: a read-only root needs a mount namespace of its own/);
   const hostname = defaultSpec();
   hostname.linux!.namespaces = hostname.linux!.namespaces!.filter((n) => n.type !== 'uts');
   t.throws(() => buildPlan(hostname, rootfs, rootfs, '/run/skiff/x', 'x', cgroups, {}), /setting the hostname needs a uts namespace/);
