@@ -321,6 +321,7 @@ void child_main(const LaunchPlan& plan) {
   join_namespaces(plan);
   if (plan.in_userns) set_identity_in_userns();
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
+  if (plan.unshare_timens) enter_time_namespace(plan);
   if (!plan.exec_mode && plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
   if (!plan.exec_mode && plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
@@ -334,6 +335,7 @@ void child_main(const LaunchPlan& plan) {
     write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
   }
   apply_rlimits(plan);
+  apply_process_attrs(plan);
 
   int root_fd = plan.new_mount_ns ? prepare_rootfs(plan) : -1;
   int pty = -1;

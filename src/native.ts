@@ -38,10 +38,21 @@ export interface NativeCaps {
   ambient: bigint;
 }
 
+// The per-process kernel attributes (src/oci/kernelattrs.ts), applied by the child before
+// READY (native/process_attrs.cc); absent: left as the runtime's.
+export interface NativeProcessAttrs {
+  scheduler?: { policy: number; nice: number; priority: number; flags: bigint; runtime: bigint; deadline: bigint; period: bigint };
+  ioPriority?: number;
+  personality?: number;
+  // set_mempolicy(mode | flags, nodemask, maxnode): nodemask as little-endian 64-bit words
+  memoryPolicy?: { mode: number; nodemask: Buffer; maxnode: number };
+}
+
 // What the init and an exec process share (native/plan.h's struct LaunchPlan, checked key by
 // key by native/plan_build.cc).
 interface PlanCommon {
   cloneFlags: number;
+  processAttrs: NativeProcessAttrs;
   joins: { type: number; path: string }[];
   rootfs: string;
   inUserns: boolean;
@@ -91,6 +102,8 @@ export interface InitPlan extends PlanCommon {
   hostname?: string;
   domainname?: string;
   keyringName?: string;
+  // the new time namespace's clock offsets, as /proc/self/timens_offsets takes them
+  timeOffsets?: string;
   stateDir: string;
   createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];

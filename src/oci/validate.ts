@@ -7,6 +7,7 @@ import type { Spec } from './spec';
 import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
+import { checkLinuxAttrs, checkProcessAttrs } from './kernelattrs';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -52,8 +53,8 @@ function opt<T>(o: Record<string, Json>, key: string, check: (v: Json, field: st
 // Fields Skiff does not act on yet. Refused by name: a kernel-feature test must never pass
 // because a feature was silently dropped.
 const UNSUPPORTED: Record<string, string[]> = {
-  process: ['ioPriority', 'scheduler', 'execCPUAffinity'],
-  linux: ['personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
+  process: ['execCPUAffinity'],
+  linux: [],
 };
 const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
 
@@ -145,6 +146,7 @@ export function checkProcess(p: Record<string, Json>): void {
     int(c.width, 'process.consoleSize.width', U16);
   }
   for (const k of UNSUPPORTED.process) if (p[k] !== undefined) throw invalid(`process.${k}`, 'is not supported by skiff yet');
+  checkProcessAttrs(p);
   refuseNul(p, 'process');
   // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
   if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
@@ -183,7 +185,6 @@ function checkLinux(l: Record<string, Json>): void {
         const p = str(o.path, `linux.namespaces[${i}].path`);
         if (!path.isAbsolute(p)) throw invalid(`linux.namespaces[${i}].path`, 'must be an absolute path');
       }
-      if (type === 'time') throw invalid(`linux.namespaces[${i}]`, 'time namespaces are not supported by skiff yet');
     });
   }
   if (l.uidMappings !== undefined) checkIdMappings(l.uidMappings, 'linux.uidMappings');
@@ -236,6 +237,7 @@ function checkLinux(l: Record<string, Json>): void {
   }
   if (l.seccomp !== undefined) normalizeSeccomp(l.seccomp);
   for (const k of UNSUPPORTED.linux) if (l[k] !== undefined) throw invalid(`linux.${k}`, 'is not supported by skiff yet');
+  checkLinuxAttrs(l);
 }
 
 export function validateSpec(raw: Json): Spec {
