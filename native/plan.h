@@ -62,6 +62,7 @@ struct SchedSpec {
   int32_t nice;
   uint32_t priority;
   uint64_t runtime, deadline, period;
+  const char* what;           // names it in an error, with a hint where one helps
 };
 
 // The kernel attributes of the process (process_attrs.cc): each one applied only if present.
@@ -174,8 +175,10 @@ int setup_terminal(const LaunchPlan& plan, int root_fd);
 // The time namespace of a new container: unshared, its clocks offset (process_attrs.cc).
 void enter_time_namespace(const LaunchPlan& plan);
 
-// Scheduler, I/O priority, personality and memory policy of the process (process_attrs.cc).
+// I/O priority, personality and memory policy of the process (process_attrs.cc).
 void apply_process_attrs(const LaunchPlan& plan);
+// process.scheduler (process_attrs.cc): with the last steps, since a deadline task cannot fork.
+void apply_scheduler(const LaunchPlan& plan);
 
 // Runs the container init in the freshly cloned child. Never returns.
 [[noreturn]] void child_main(const LaunchPlan& plan);

@@ -291,6 +291,7 @@ void ReadProcessAttrs(Fields& f, PlanStorage& s) {
     a.sched.runtime = sc.u64("runtime");
     a.sched.deadline = sc.u64("deadline");
     a.sched.period = sc.u64("period");
+    a.sched.what = sc.str(s, "what", Need::Required);
     sc.done();
   }
   int64_t ioprio = o.integer("ioPriority", Need::Optional, 0, 0xffff, -1);

@@ -1,6 +1,8 @@
 // The process's kernel attributes and the time namespace, applied in the cloned child: raw
 // syscalls on the plan's prebuilt values only (design.md section 2). They run before READY,
-// so whatever the kernel refuses is a `create` (or `exec`) error, and survive execve.
+// so whatever the kernel refuses is a `create` (or `exec`) error, and survive execve. The
+// scheduler is set with the last steps (become_process, tried in its throwaway fork first):
+// a SCHED_DEADLINE task may not fork, and the init still forks for hooks and that trial.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/personality.h>
@@ -41,10 +43,14 @@ void set_scheduler(const SchedSpec& s) {
   // The spec has the clamp flags but no values: a clamp asked for spans the whole range
   // (min 0, max SCHED_CAPACITY_SCALE), the default, rather than pinning the task's max at 0.
   if (s.flags & kUtilClampMax) attr.sched_util_max = 1024;
-  if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) fail("sched_setattr", errno, "process.scheduler");
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) fail("sched_setattr", errno, s.what);
 }
 
 }  // namespace
+
+void apply_scheduler(const LaunchPlan& plan) {
+  if (plan.attrs.has_sched) set_scheduler(plan.attrs.sched);
+}
 
 void enter_time_namespace(const LaunchPlan& plan) {
   // unshare moves only our future children; execve moves us. The offsets must be written
@@ -66,7 +72,6 @@ void apply_process_attrs(const LaunchPlan& plan) {
     fail("ioprio_set", errno, "process.ioPriority");
   if (a.has_personality && syscall(SYS_personality, a.personality) < 0)
     fail("personality", errno, "linux.personality");
-  if (a.has_sched) set_scheduler(a.sched);
 }
 
 }  // namespace skiff

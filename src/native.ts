@@ -41,7 +41,8 @@ export interface NativeCaps {
 // The per-process kernel attributes (src/oci/kernelattrs.ts), applied by the child before
 // READY (native/process_attrs.cc); absent: left as the runtime's.
 export interface NativeProcessAttrs {
-  scheduler?: { policy: number; nice: number; priority: number; flags: bigint; runtime: bigint; deadline: bigint; period: bigint };
+  // `what`: the words an error names it with
+  scheduler?: { policy: number; nice: number; priority: number; flags: bigint; runtime: bigint; deadline: bigint; period: bigint; what: string };
   ioPriority?: number;
   personality?: number;
   // set_mempolicy(mode | flags, nodemask, maxnode): nodemask as little-endian 64-bit words

@@ -3,6 +3,7 @@
 // per field: validate.ts checks a config against them, launch/plan.ts turns them into the
 // numbers the addon applies in the child (native/process_attrs.cc), and `skiff features`
 // lists them, so the three cannot disagree.
+import * as fs from 'fs';
 import { SkiffError } from '../errors';
 import { I32, I64, IntRange, U32, U64, exactInteger, integerProblem } from './json';
 import type { Linux, Process } from './spec';
@@ -101,7 +102,15 @@ export function schedulerAttrs(v: Json): NonNullable<NativeProcessAttrs['schedul
   const [runtime, deadline, period] = ['runtime', 'deadline', 'period'].map((k) => (s[k] === undefined ? 0n : big(s[k], `${f}.${k}`, U64)));
   if (s.policy !== 'SCHED_DEADLINE' && (runtime || deadline || period))
     throw invalid(f, 'runtime, deadline and period can only be set for SCHED_DEADLINE');
-  return { policy, nice, priority, flags: BigInt(flags(s.flags, `${f}.flags`, SCHED_FLAGS)), runtime, deadline, period };
+  return { policy, nice, priority, flags: BigInt(flags(s.flags, `${f}.flags`, SCHED_FLAGS)), runtime, deadline, period, what: f };
+}
+
+// With RT_GROUP_SCHED on cgroup v1 a new cpu group has no realtime time: the kernel's bare
+// EPERM gets the way out beside it.
+function schedulerWhat(proc: Process, linux: Linux | undefined): string {
+  const rt = proc.scheduler?.policy === 'SCHED_FIFO' || proc.scheduler?.policy === 'SCHED_RR' || proc.scheduler?.policy === 'SCHED_DEADLINE';
+  if (!rt || linux?.resources?.cpu?.realtimeRuntime !== undefined || !fs.existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) return 'process.scheduler';
+  return 'process.scheduler (a realtime policy in a cgroup v1 cpu group needs linux.resources.cpu.realtimeRuntime)';
 }
 
 export function ioPriorityValue(v: Json): number {
@@ -179,7 +188,7 @@ export function checkLinuxAttrs(l: Record<string, Json>): void {
 // The plan's half: what the child applies to the process (init and exec alike).
 export function processAttrs(proc: Process, linux: Linux | undefined): NativeProcessAttrs {
   return {
-    scheduler: proc.scheduler ? schedulerAttrs(proc.scheduler) : undefined,
+    scheduler: proc.scheduler ? { ...schedulerAttrs(proc.scheduler), what: schedulerWhat(proc, linux) } : undefined,
     ioPriority: proc.ioPriority ? ioPriorityValue(proc.ioPriority) : undefined,
     personality: linux?.personality ? personalityValue(linux.personality) : undefined,
     memoryPolicy: linux?.memoryPolicy ? memoryPolicyAttrs(linux.memoryPolicy) : undefined,
