@@ -176,9 +176,11 @@ export interface Addon {
   waitPid(pid: number): Promise<ExitStatus | null>;
   waitExited(pids: number[]): void;
   compileSeccomp(profile: object): Buffer;
-  connectUnix(path: string): number;
+  connectUnix(path: string, what?: string): number;
   socketPair(): [number, number];
   recvFd(sock: number): { fd: number; name: string };
+  // --pidfd-socket: a pidfd of pid over the connected socket (native/pidfd.cc)
+  sendPidfd(sock: number, pid: number): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   dup(fd: number): number;
   closeFd(fd: number): void;

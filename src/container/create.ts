@@ -22,12 +22,15 @@ import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
+import { PidfdSocket } from '../launch/pidfd';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  // receives a pidfd of the init once the container is created
+  pidfdSocket?: string;
   systemdCgroup?: boolean;
   // run in the foreground with a terminal: the pty master comes back to us instead
   relayTerminal?: boolean;
@@ -175,7 +178,15 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
-  const { dir: stateDir, unlock } = store.claim(req.id);
+  const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
+  let claimed: ReturnType<Store['claim']>;
+  try {
+    claimed = store.claim(req.id);
+  } catch (e) {
+    pidfdSocket?.close();
+    throw e;
+  }
+  const { dir: stateDir, unlock } = claimed;
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
     cgroups: cgroupsFor(cgroupRecord), fds: new Set(),
@@ -202,6 +213,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       spawned.channel.close();
     }
     crashPoint('create', 'committed');
+    pidfdSocket?.send(pid);
     let ptyMaster: number | undefined;
     if (m.relayEnd !== undefined) {
       ptyMaster = native().recvFd(m.relayEnd).fd;
@@ -216,6 +228,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     store.remove(req.id);
     throw e;
   } finally {
+    pidfdSocket?.close();
     unlock();
   }
 }

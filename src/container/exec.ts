@@ -13,6 +13,7 @@ import { assertAllowed } from './status';
 import { killAndReap } from '../launch/proc';
 import { crashPoint } from './crash';
 import { native } from '../native';
+import { PidfdSocket } from '../launch/pidfd';
 import type { Store } from './store';
 
 export interface ExecRequest {
@@ -21,6 +22,7 @@ export interface ExecRequest {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   ignorePaused: boolean;
   preserveFds: number;
 }
@@ -37,6 +39,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
+  const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
   const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
   const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
@@ -53,6 +56,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     }));
     crashPoint('exec', 'ready');
     channel.expectEof();
+    pidfdSocket?.send(pid);
     if (req.pidFile) writePidFile(req.pidFile, pid);
     let ptyMaster: number | undefined;
     if (relayEnd !== undefined) ptyMaster = native().recvFd(relayEnd).fd;
@@ -62,6 +66,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     throw e;
   } finally {
     channel?.close();
+    pidfdSocket?.close();
     if (cgroupFd !== undefined) native().closeFd(cgroupFd);
     for (const fd of fds) native().closeFd(fd);
   }
