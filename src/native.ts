@@ -181,6 +181,8 @@ export interface Addon {
   recvFd(sock: number): { fd: number; name: string };
   // --pidfd-socket: a pidfd of pid over the connected socket (native/pidfd.cc)
   sendPidfd(sock: number, pid: number): void;
+  // linux.netDevices: [host name, container name] links into the netns at nsPath (native/netdev.cc)
+  moveLinks(nsPath: string, links: [string, string][]): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   dup(fd: number): number;
   closeFd(fd: number): void;

@@ -23,6 +23,7 @@ import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 import { PidfdSocket } from '../launch/pidfd';
+import { moveNetDevices } from '../launch/netdevices';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
@@ -146,6 +147,7 @@ function placeInit(m: Making, plan: InitPlan, pid: number): void {
   writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
   writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
   m.cgroups.join(pid);
+  moveNetDevices(spec, pid);
   crashPoint('create', 'joined');
 }
 

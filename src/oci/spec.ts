@@ -138,6 +138,7 @@ export interface Linux {
   timeOffsets?: Record<string, unknown>;
   intelRdt?: Record<string, unknown>;
   memoryPolicy?: Record<string, unknown>;
+  netDevices?: Record<string, { name?: string }>;
 }
 
 // What `state` prints: the runtime-spec state plus runc's extra fields.

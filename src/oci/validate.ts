@@ -8,6 +8,7 @@ import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
 import { checkLinuxAttrs, checkProcessAttrs } from './kernelattrs';
+import { netDevicePairs } from './netdevices';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -238,6 +239,7 @@ function checkLinux(l: Record<string, Json>): void {
   if (l.seccomp !== undefined) normalizeSeccomp(l.seccomp);
   for (const k of UNSUPPORTED.linux) if (l[k] !== undefined) throw invalid(`linux.${k}`, 'is not supported by skiff yet');
   checkLinuxAttrs(l);
+  netDevicePairs(l);
 }
 
 export function validateSpec(raw: Json): Spec {
