@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 import { PidfdSocket } from '../launch/pidfd';
 import { moveNetDevices } from '../launch/netdevices';
+import { joinRdt, removeRdt, setupRdt } from '../launch/resctrl';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
@@ -113,6 +114,7 @@ function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   console.fds.forEach((fd) => m.fds.add(fd));
   m.cgroups.create();
   m.cgroups.applyResources(m.spec.linux?.resources);
+  m.state.intelRdt = setupRdt(m.spec, m.req.id);
   crashPoint('create', 'cgroups');
   const fifo = store.fifoPath(m.req.id);
   native().mkfifo(fifo, 0o622);
@@ -147,6 +149,7 @@ function placeInit(m: Making, plan: InitPlan, pid: number): void {
   writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
   writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
   m.cgroups.join(pid);
+  joinRdt(m.state.intelRdt, pid);
   moveNetDevices(spec, pid);
   crashPoint('create', 'joined');
 }
@@ -227,6 +230,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     if (pid > 0) killAndReap(pid);
     m.cgroups.destroy();
     m.cgroups.undo();
+    removeRdt(m.state.intelRdt);
     store.remove(req.id);
     throw e;
   } finally {

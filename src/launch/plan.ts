@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
-import type { ExecPlan, InitPlan, NativeDevice, NativePlan } from '../native';
+import type { ExecPlan, InitPlan, NativeDevice, NativeMount, NativePlan } from '../native';
 import type { Spec, IdMapping, Linux, Process } from '../oci/spec';
 import { processAttrs, timeOffsetsText } from '../oci/kernelattrs';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
@@ -81,6 +81,16 @@ function homeFor(rootfs: string, uid: number): string {
   return '/';
 }
 
+// linux.mountLabel (SELinux; validate.ts refuses it where SELinux is off): the context of
+// each filesystem mounted for the container, as runc's label.FormatMountLabel gives it; not
+// binds, nor the filesystems whose labels the kernel sets (proc, sysfs, cgroup, mqueue).
+function withMountLabel(mounts: NativeMount[], label: string | undefined): NativeMount[] {
+  if (!label) return mounts;
+  const own = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'mqueue']);
+  return mounts.map((m) => (m.bind || !m.fstype || own.has(m.fstype) ? m
+    : { ...m, data: [m.data, `context="${label}"`].filter(Boolean).join(',') }));
+}
+
 export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: string, id: string,
   cgroups: Cgroups, opts: CreateOptions): InitPlan {
   const linux = spec.linux ?? {};
@@ -116,7 +126,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     rootfsReadonly: spec.root?.readonly === true,
     rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : MS.SLAVE | MS.REC,
     noPivot: opts.noPivot === true,
-    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0),
+    mounts: withMountLabel(nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0), linux.mountLabel),
     setupDev: needsDevSetup(spec.mounts),
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],

@@ -9,6 +9,7 @@ import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
 import { checkLinuxAttrs, checkProcessAttrs } from './kernelattrs';
 import { netDevicePairs } from './netdevices';
+import { checkIntelRdt } from '../launch/resctrl';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -240,6 +241,10 @@ function checkLinux(l: Record<string, Json>): void {
   for (const k of UNSUPPORTED.linux) if (l[k] !== undefined) throw invalid(`linux.${k}`, 'is not supported by skiff yet');
   checkLinuxAttrs(l);
   netDevicePairs(l);
+  if (l.intelRdt !== undefined) checkIntelRdt(l.intelRdt);
+  // An SELinux mount label the host cannot apply is an error, never a silent skip.
+  if (l.mountLabel !== undefined && str(l.mountLabel, 'linux.mountLabel') !== '' && !fs.existsSync('/sys/fs/selinux/enforce'))
+    throw new SkiffError('config', 'config.json: linux.mountLabel: SELinux is not enabled on this host (no /sys/fs/selinux): a mount label cannot be applied');
 }
 
 export function validateSpec(raw: Json): Spec {
