@@ -35,6 +35,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info);  // seccomp.cc
 void RegisterCgroupNative(Napi::Env env, Napi::Object exports);  // cgroup_bpf.cc
 void RegisterPidfdNative(Napi::Env env, Napi::Object exports);  // pidfd.cc
 void RegisterNetdevNative(Napi::Env env, Napi::Object exports);  // netdev.cc
+void RegisterProbeNative(Napi::Env env, Napi::Object exports);  // probe.cc
 namespace {
 
 struct CloneArgs {
@@ -373,6 +374,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCgroupNative(env, exports);
   RegisterPidfdNative(env, exports);
   RegisterNetdevNative(env, exports);
+  RegisterProbeNative(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));

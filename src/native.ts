@@ -183,6 +183,12 @@ export interface Addon {
   sendPidfd(sock: number, pid: number): void;
   // linux.netDevices: [host name, container name] links into the netns at nsPath (native/netdev.cc)
   moveLinks(nsPath: string, links: [string, string][]): void;
+  // `skiff check` probes (native/probe.cc): errno of a harmless call (ENOSYS: not there)
+  syscallErrno(name: 'clone3' | 'open_tree' | 'mount_setattr' | 'pidfd_open' | 'pidfd_send_signal' | 'sched_setattr' | 'set_mempolicy' | 'ioprio_set'): number;
+  // EFAULT: the kernel knows the seccomp filter flag; EINVAL: it does not
+  seccompFlagErrno(flag: number): number;
+  // per path, the errno of an idmapped mount of a detached clone of its mount (0: it works)
+  idmapProbe(paths: string[]): number[];
   setWinsize(fd: number, rows: number, cols: number): void;
   dup(fd: number): number;
   closeFd(fd: number): void;

@@ -114,6 +114,8 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'cgroup', value: 'value', repeat: true, help: 'run the process in an (existing) sub-cgroup(s)' },
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
+  { name: 'check', args: '', min: 0, max: 0, help: 'report the kernel features this host offers a config.json (namespaces, cgroups, seccomp, mounts, ...)', module: './check',
+    flags: [{ long: 'json', help: 'machine-readable output' }] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
   { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
 ];
