@@ -7,6 +7,7 @@ import { SkiffError } from '../errors';
 import type { ExecPlan, InitPlan, NativeDevice, NativeMount, NativePlan } from '../native';
 import type { Spec, IdMapping, Linux, Process } from '../oci/spec';
 import { processAttrs, timeOffsetsText } from '../oci/kernelattrs';
+import { CLONE_NEW, NS_FILE } from '../oci/namespaces';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
 import { nativeMounts, needsDevSetup } from './mounts';
@@ -17,17 +18,7 @@ import { DEFAULT_DEVICE_NODES } from '../oci/devices';
 import { parsePasswd } from '../passwd';
 import { PLAN_FILE_NAMES } from './statedir';
 
-export const CLONE_NEW: Record<string, number> = {
-  mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
-  user: 0x10000000, pid: 0x20000000, network: 0x40000000, time: 0x00000080,
-};
-
-// The name of each namespace under /proc/PID/ns.
-// A new time namespace is entered at the init's execve: until `start` its `time` is still
-// the runtime's, its time_for_children the container's (the same after execve).
-const NS_FILE: Record<string, string> = {
-  network: 'net', mount: 'mnt', pid: 'pid', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time_for_children',
-};
+export { CLONE_NEW };
 
 export interface CreateOptions {
   noPivot?: boolean;

@@ -71,6 +71,9 @@ export interface Hook {
   timeout?: number;
 }
 
+// The hook kinds, in the order of a container's life.
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
 export interface Hooks {
   prestart?: Hook[];
   createRuntime?: Hook[];

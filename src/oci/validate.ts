@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError, goQuote } from '../errors';
 import type { Spec } from './spec';
+import { HOOK_KINDS } from './spec';
+import { CLONE_NEW } from './namespaces';
 import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
@@ -58,7 +60,7 @@ const UNSUPPORTED: Record<string, string[]> = {
   process: ['execCPUAffinity'],
   linux: [],
 };
-const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
+const NAMESPACE_TYPES = new Set(Object.keys(CLONE_NEW));
 
 function checkIdMappings(v: Json, field: string): void {
   arr(v, field).forEach((m, i) => {
@@ -265,7 +267,7 @@ export function validateSpec(raw: Json): Spec {
   if (s.hooks !== undefined) {
     const hooks = obj(s.hooks, 'hooks');
     for (const [kind, list] of Object.entries(hooks)) {
-      if (!['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].includes(kind))
+      if (!(HOOK_KINDS as readonly string[]).includes(kind))
         throw invalid(`hooks.${kind}`, 'is not a hook kind');
       arr(list, `hooks.${kind}`).forEach((h, i) => {
         const f = `hooks.${kind}[${i}]`;
