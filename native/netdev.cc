@@ -1,7 +1,7 @@
 // linux.netDevices (runtime-spec 1.3): host links moved into the container's network
-// namespace, renamed, with their addresses and up state kept (as runc 1.4 does). Runs in
-// the parent (Node) between clone and GO, over rtnetlink; the container's side is reached
-// through a netlink socket opened in its namespace (setns of this thread only, then back).
+// namespace, renamed, with their addresses and up state kept (as runc 1.4 does), and back
+// when create fails. Runs in the parent (Node) over rtnetlink; a namespace other than ours is
+// reached through a netlink socket opened in it (setns of this thread only, then back).
 #include <napi.h>
 
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
+#include <net/if.h>  // IFF_UP
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,74 +97,96 @@ int socket_in(int ns_fd, std::string* err) {
   return fd;
 }
 
-// moveLinks(nsPath, [[hostName, containerName], ...]): each link moved into the network
-// namespace at nsPath, renamed, its addresses and up state restored there.
+// The index and flags of the link called `name` in the namespace of netlink socket fd.
+int find_link(int fd, const std::string& name, int* index, unsigned* flags) {
+  ifinfomsg by_name;
+  memset(&by_name, 0, sizeof by_name);
+  Request get(RTM_GETLINK, NLM_F_ACK, &by_name, sizeof by_name);
+  get.attr(IFLA_IFNAME, name.c_str(), name.size() + 1);
+  *index = 0;
+  int r = transact(fd, get, [&](nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWLINK) return;
+    *index = ((ifinfomsg*)NLMSG_DATA(h))->ifi_index;
+    *flags = ((ifinfomsg*)NLMSG_DATA(h))->ifi_flags;
+  });
+  return *index ? 0 : (r < 0 ? r : -ENODEV);
+}
+
+// Moves link `from` (seen through netlink socket src) into the namespace of to_ns as `to`,
+// its addresses and up state restored through dst, a socket in that namespace. "" or the
+// failed step's words.
+std::string move_link(int src, int dst, int to_ns, const std::string& from, const std::string& to) {
+  auto failed = [](const std::string& what, int r) { return what + ": " + strerror(-r); };
+  int index = 0;
+  unsigned flags = 0;
+  int r = find_link(src, from, &index, &flags);
+  if (r < 0) return failed("network device " + from, r);
+  std::vector<Request> addrs;
+  r = link_addresses(src, index, &addrs);
+  if (r < 0) return failed("read the addresses of " + from, r);
+  ifinfomsg ifi;
+  memset(&ifi, 0, sizeof ifi);
+  ifi.ifi_index = index;
+  Request move(RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof ifi);
+  uint32_t fd = (uint32_t)to_ns;
+  move.attr(IFLA_NET_NS_FD, &fd, sizeof fd);
+  move.attr(IFLA_IFNAME, to.c_str(), to.size() + 1);
+  r = transact(src, move, [](nlmsghdr*) {});
+  if (r < 0) return failed("move network device " + from + " as " + to, r);
+  // Its index may change on the way: find it again by its new name.
+  unsigned ignored = 0;
+  r = find_link(dst, to, &index, &ignored);
+  if (r < 0) return failed("find " + to + " after the move", r);
+  for (auto& add : addrs) {
+    ((ifaddrmsg*)NLMSG_DATA((nlmsghdr*)add.buf.data()))->ifa_index = (uint32_t)index;
+    r = transact(dst, add, [](nlmsghdr*) {});
+    if (r < 0 && r != -EEXIST) return failed("restore an address of " + to, r);
+  }
+  if (flags & IFF_UP) {
+    ifinfomsg set;
+    memset(&set, 0, sizeof set);
+    set.ifi_index = index;
+    set.ifi_flags = IFF_UP;
+    set.ifi_change = IFF_UP;
+    Request link_up(RTM_NEWLINK, NLM_F_ACK, &set, sizeof set);
+    r = transact(dst, link_up, [](nlmsghdr*) {});
+    if (r < 0) return failed("set " + to + " up", r);
+  }
+  return "";
+}
+
+// moveLinks(toNsPath, [[name, newName], ...], fromNsPath?): each link moved from our network
+// namespace (or the one at fromNsPath) into the one at toNsPath, renamed, its addresses and
+// up state restored there. Stops at the first failure.
 Napi::Value MoveLinks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string ns_path = info[0].As<Napi::String>().Utf8Value();
+  std::string to_path = info[0].As<Napi::String>().Utf8Value();
   Napi::Array links = info[1].As<Napi::Array>();
-  FdGuard ns(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (ns.get() < 0) return ThrowErrno(env, "open network namespace " + ns_path, errno);
-  FdGuard host(netlink_socket());
-  if (host.get() < 0) return ThrowErrno(env, "netlink socket", errno);
   std::string err;
-  FdGuard inside(socket_in(ns.get(), &err));
-  if (inside.get() < 0) {
-    Napi::Error::New(env, err).ThrowAsJavaScriptException();
+  auto throw_err = [&](const std::string& e) {
+    Napi::Error::New(env, e).ThrowAsJavaScriptException();
     return env.Undefined();
+  };
+  FdGuard to_ns(open(to_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (to_ns.get() < 0) return ThrowErrno(env, "open network namespace " + to_path, errno);
+  FdGuard src;
+  if (info[2].IsString()) {
+    std::string from_path = info[2].As<Napi::String>().Utf8Value();
+    FdGuard from_ns(open(from_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (from_ns.get() < 0) return ThrowErrno(env, "open network namespace " + from_path, errno);
+    src.reset(socket_in(from_ns.get(), &err));
+  } else {
+    src.reset(netlink_socket());
+    if (src.get() < 0) err = std::string("netlink socket: ") + strerror(errno);
   }
+  if (src.get() < 0) return throw_err(err);
+  FdGuard dst(socket_in(to_ns.get(), &err));
+  if (dst.get() < 0) return throw_err(err);
   for (uint32_t i = 0; i < links.Length(); i++) {
     Napi::Array pair = links.Get(i).As<Napi::Array>();
-    std::string from = pair.Get((uint32_t)0).As<Napi::String>().Utf8Value();
-    std::string to = pair.Get((uint32_t)1).As<Napi::String>().Utf8Value();
-    int index = (int)if_nametoindex(from.c_str());
-    if (index == 0) return ThrowErrno(env, "network device " + from, errno);
-    std::vector<Request> addrs;
-    int r = link_addresses(host.get(), index, &addrs);
-    if (r < 0) return ThrowErrno(env, "read the addresses of " + from, -r);
-    unsigned up = 0;
-    {
-      char path[64];
-      snprintf(path, sizeof path, "/sys/class/net/%s/flags", from.c_str());
-      FILE* f = fopen(path, "re");
-      unsigned flags = 0;
-      if (f && fscanf(f, "%x", &flags) == 1) up = flags & IFF_UP;
-      if (f) fclose(f);
-    }
-    ifinfomsg ifi;
-    memset(&ifi, 0, sizeof ifi);
-    ifi.ifi_index = index;
-    Request move(RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof ifi);
-    uint32_t fd = (uint32_t)ns.get();
-    move.attr(IFLA_NET_NS_FD, &fd, sizeof fd);
-    move.attr(IFLA_IFNAME, to.c_str(), to.size() + 1);
-    r = transact(host.get(), move, [](nlmsghdr*) {});
-    if (r < 0) return ThrowErrno(env, "move network device " + from + " into the container as " + to, -r);
-    // Inside: the same link under its new name (its index may change on the way).
-    ifinfomsg by_name;
-    memset(&by_name, 0, sizeof by_name);
-    Request get(RTM_GETLINK, NLM_F_ACK, &by_name, sizeof by_name);
-    get.attr(IFLA_IFNAME, to.c_str(), to.size() + 1);
-    int new_index = 0;
-    r = transact(inside.get(), get, [&](nlmsghdr* h) {
-      if (h->nlmsg_type == RTM_NEWLINK) new_index = ((ifinfomsg*)NLMSG_DATA(h))->ifi_index;
-    });
-    if (r < 0 && new_index == 0) return ThrowErrno(env, "find " + to + " in the container", -r);
-    for (auto& add : addrs) {
-      ((ifaddrmsg*)NLMSG_DATA((nlmsghdr*)add.buf.data()))->ifa_index = (uint32_t)new_index;
-      r = transact(inside.get(), add, [](nlmsghdr*) {});
-      if (r < 0 && r != -EEXIST) return ThrowErrno(env, "restore an address of " + to, -r);
-    }
-    if (up) {
-      ifinfomsg set;
-      memset(&set, 0, sizeof set);
-      set.ifi_index = new_index;
-      set.ifi_flags = IFF_UP;
-      set.ifi_change = IFF_UP;
-      Request link_up(RTM_NEWLINK, NLM_F_ACK, &set, sizeof set);
-      r = transact(inside.get(), link_up, [](nlmsghdr*) {});
-      if (r < 0) return ThrowErrno(env, "set " + to + " up", -r);
-    }
+    std::string e = move_link(src.get(), dst.get(), to_ns.get(), pair.Get((uint32_t)0).As<Napi::String>().Utf8Value(),
+                              pair.Get((uint32_t)1).As<Napi::String>().Utf8Value());
+    if (!e.empty()) return throw_err(e);
   }
   return env.Undefined();
 }

@@ -181,8 +181,8 @@ export interface Addon {
   recvFd(sock: number): { fd: number; name: string };
   // --pidfd-socket: a pidfd of pid over the connected socket (native/pidfd.cc)
   sendPidfd(sock: number, pid: number): void;
-  // linux.netDevices: [host name, container name] links into the netns at nsPath (native/netdev.cc)
-  moveLinks(nsPath: string, links: [string, string][]): void;
+  // linux.netDevices: [name, new name] links from our netns (or fromNsPath's) into toNsPath's (native/netdev.cc)
+  moveLinks(toNsPath: string, links: [string, string][], fromNsPath?: string): void;
   // `skiff check` probes (native/probe.cc): errno of a harmless call (ENOSYS: not there)
   syscallErrno(name: 'clone3' | 'open_tree' | 'mount_setattr' | 'pidfd_open' | 'pidfd_send_signal' | 'sched_setattr' | 'set_mempolicy' | 'ioprio_set'): number;
   // EFAULT: the kernel knows the seccomp filter flag; EINVAL: it does not

@@ -23,7 +23,8 @@ import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 import { PidfdSocket } from '../launch/pidfd';
-import { moveNetDevices } from '../launch/netdevices';
+import { moveNetDevices, releaseNetns, returnNetDevices } from '../launch/netdevices';
+import type { MovedDevices } from '../launch/netdevices';
 import { joinRdt, removeRdt, setupRdt } from '../launch/resctrl';
 
 export interface CreateRequest extends CreateOptions {
@@ -90,6 +91,8 @@ interface Making {
   // fds opened for the init (console, seccomp agent, cgroup dir), closed once it has them
   fds: Set<number>;
   relayEnd?: number;
+  // linux.netDevices moved in, to give back if create fails
+  netDevices?: MovedDevices;
 }
 
 function closeFds(m: Making, fds: Iterable<number | undefined>): void {
@@ -150,7 +153,7 @@ function placeInit(m: Making, plan: InitPlan, pid: number): void {
   writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
   m.cgroups.join(pid);
   joinRdt(m.state.intelRdt, pid);
-  moveNetDevices(spec, pid);
+  m.netDevices = moveNetDevices(spec, pid);
   crashPoint('create', 'joined');
 }
 
@@ -210,6 +213,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       createRuntime: (pid) => runRuntimeHooks(m, pid),
       // runc's words when the memory limit killed the init during setup.
       exitedDuringSetup: () => new SkiffError('setup', m.cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup'),
+      abandoned: () => returnNetDevices(m.netDevices),
     });
     pid = spawned.pid;
     try {
@@ -219,6 +223,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     }
     crashPoint('create', 'committed');
     pidfdSocket?.send(pid);
+    releaseNetns(m.netDevices);
     let ptyMaster: number | undefined;
     if (m.relayEnd !== undefined) {
       ptyMaster = native().recvFd(m.relayEnd).fd;
@@ -227,6 +232,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     return { state: m.state, ptyMaster };
   } catch (e) {
     closeFds(m, [...m.fds]);
+    returnNetDevices(m.netDevices);
     if (pid > 0) killAndReap(pid);
     m.cgroups.destroy();
     m.cgroups.undo();

@@ -67,6 +67,25 @@ t.test('without a name the device keeps its own', async (t) => {
   t.same(r.stdout.split('\n').filter(Boolean).sort(), [v.inner, 'lo'].sort());
 });
 
+t.test('a create that fails after the move gives the device back, name and address', async (t) => {
+  const v = vethPair(t);
+  const other = vethPair(t);
+  for (const [what, edit] of [
+    ['the init fails later (no such program)', (s: Spec) => { s.process!.args = ['/nonexistent-program']; s.linux!.netDevices = { [v.inner]: { name: 'eth7' } }; }],
+    ['the second device cannot be moved', (s: Spec) => { s.linux!.netDevices = { [v.inner]: { name: 'eth7' }, fpnosuchdev1: {} }; }],
+    ['a host hook fails after the move', (s: Spec) => { s.linux!.netDevices = { [v.inner]: { name: 'eth7' }, [other.inner]: { name: 'eth8' } }; s.hooks = { createRuntime: [{ path: '/bin/false' }] }; }],
+  ] as [string, (s: Spec) => void][]) {
+    const id = uniqueId('fnet-back');
+    const r = rt.run(['create', '-b', makeBundle({ edit }).dir, id]);
+    t.equal(r.code, 1, `${what}: create fails`);
+    t.same(leftBehind(rt, id), [], `${what}: nothing left`);
+    t.ok(hostHas(v.inner) && hostHas(v.outer), `${what}: the pair is back on the host`);
+    t.match(execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', v.inner], { encoding: 'utf8' }), new RegExp(`inet ${v.net.replace(/\./g, '\\.')}\\.1/24`), `${what}: with its address`);
+    t.match(fs.readFileSync(`/sys/class/net/${v.inner}/operstate`, 'utf8'), /up/, `${what}: and up`);
+  }
+  t.ok(hostHas(other.inner), 'the other device too');
+});
+
 t.test('what cannot be moved is refused, and nothing is left', async (t) => {
   refused(t, (s) => { s.linux!.netDevices = { fpnosuchdev0: {} }; }, /linux\.netDevices: network device fpnosuchdev0: no such device/i);
   refused(t, (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((x) => x.type !== 'network'); s.linux!.netDevices = { lo: {} }; },
