@@ -320,9 +320,11 @@ void child_main(const LaunchPlan& plan) {
   if (!sync_expect(plan.sync_fd, SYNC_GO)) _exit(1);
 
   join_namespaces(plan);
+  // Before the identity changes: /proc/self/timens_offsets is root's (we are not dumpable),
+  // and only the host uid we still have may open it.
+  if (plan.unshare_timens) enter_time_namespace(plan);
   if (plan.in_userns) set_identity_in_userns();
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace", errno);
-  if (plan.unshare_timens) enter_time_namespace(plan);
   if (!plan.exec_mode && plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     fail("sethostname", errno, plan.hostname);
   if (!plan.exec_mode && plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
