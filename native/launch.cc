@@ -271,7 +271,7 @@ void reset_signals() {
 // rejects, an id the user namespace lacks) then fails `create`, as it does in runc.
 void become_process(const LaunchPlan& plan, bool trial) {
   bool have_seccomp = plan.seccomp_len > 0;
-  apply_scheduler(plan);  // a realtime policy needs CAP_SYS_NICE: before the drop
+  apply_exec_attrs(plan);  // a realtime policy needs CAP_SYS_NICE: before the drop
   if (have_seccomp && !plan.no_new_privs) load_seccomp(plan, trial);  // needs CAP_SYS_ADMIN
   apply_user_and_caps(plan);
   if (plan.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs", errno);

@@ -175,10 +175,11 @@ int setup_terminal(const LaunchPlan& plan, int root_fd);
 // The time namespace of a new container: unshared, its clocks offset (process_attrs.cc).
 void enter_time_namespace(const LaunchPlan& plan);
 
-// I/O priority, personality and memory policy of the process (process_attrs.cc).
+// I/O priority and memory policy of the process (process_attrs.cc).
 void apply_process_attrs(const LaunchPlan& plan);
-// process.scheduler (process_attrs.cc): with the last steps, since a deadline task cannot fork.
-void apply_scheduler(const LaunchPlan& plan);
+// Personality and scheduler (process_attrs.cc): with the last steps, since a deadline task
+// cannot fork and hooks keep the runtime's personality.
+void apply_exec_attrs(const LaunchPlan& plan);
 
 // Runs the container init in the freshly cloned child. Never returns.
 [[noreturn]] void child_main(const LaunchPlan& plan);

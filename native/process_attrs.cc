@@ -1,8 +1,9 @@
 // The process's kernel attributes and the time namespace, applied in the cloned child: raw
 // syscalls on the plan's prebuilt values only (design.md section 2). They run before READY,
 // so whatever the kernel refuses is a `create` (or `exec`) error, and survive execve. The
-// scheduler is set with the last steps (become_process, tried in its throwaway fork first):
-// a SCHED_DEADLINE task may not fork, and the init still forks for hooks and that trial.
+// scheduler and the personality are set with the last steps (become_process, tried in its
+// throwaway fork first): a SCHED_DEADLINE task may not fork, and the init still forks for
+// hooks and that trial; hooks run with the runtime's personality, not the container's.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/personality.h>
@@ -48,8 +49,11 @@ void set_scheduler(const SchedSpec& s) {
 
 }  // namespace
 
-void apply_scheduler(const LaunchPlan& plan) {
-  if (plan.attrs.has_sched) set_scheduler(plan.attrs.sched);
+void apply_exec_attrs(const LaunchPlan& plan) {
+  const ProcessAttrs& a = plan.attrs;
+  if (a.has_personality && syscall(SYS_personality, a.personality) < 0)
+    fail("personality", errno, "linux.personality");
+  if (a.has_sched) set_scheduler(a.sched);
 }
 
 void enter_time_namespace(const LaunchPlan& plan) {
@@ -70,8 +74,6 @@ void apply_process_attrs(const LaunchPlan& plan) {
     fail("set_mempolicy", errno, "linux.memoryPolicy");
   if (a.has_ioprio && syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, a.ioprio) != 0)
     fail("ioprio_set", errno, "process.ioPriority");
-  if (a.has_personality && syscall(SYS_personality, a.personality) < 0)
-    fail("personality", errno, "linux.personality");
 }
 
 }  // namespace skiff

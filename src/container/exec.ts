@@ -40,7 +40,14 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
   const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
-  const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
+  let console: ReturnType<typeof attachConsole>;
+  try {
+    console = attachConsole(plan, proc, req.consoleSocket);
+  } catch (e) {
+    pidfdSocket?.close();
+    throw e;
+  }
+  const { relayEnd, fds } = console;
   const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
   let pid = 0;

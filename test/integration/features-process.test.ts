@@ -6,7 +6,7 @@
 import t, { Test } from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
-import { leftBehind, makeBundle, runc, skiff, uniqueId } from '../lib/harness';
+import { leftBehind, makeBundle, runc, skiff, tmpDir, uniqueId } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
 const rt = skiff();
@@ -52,6 +52,10 @@ const STAT = { nice: 19 - 3, rtPriority: 40 - 3, policy: 41 - 3 };
 t.test('linux.personality LINUX32: uname -m says i686, in the init and in exec', async (t) => {
   const edit = (s: Spec) => { s.linux!.personality = { domain: 'LINUX32' }; };
   t.equal(inside(t, 'uname -m', edit).trim(), 'i686');
+  // A createContainer hook runs in the container's namespaces but is the runtime's program.
+  const seen = `${tmpDir('fproc-hook')}/arch`;
+  inside(t, 'true', (s) => { edit(s); s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `uname -m > ${seen}`] }] }; });
+  t.equal(fs.readFileSync(seen, 'utf8').trim(), os.arch() === 'x64' ? 'x86_64' : fs.readFileSync(seen, 'utf8').trim(), 'hooks keep the runtime\'s personality');
   t.equal(inside(t, 'uname -m', (s) => { s.linux!.personality = { domain: 'LINUX' }; }).trim(), 'x86_64');
   const id = running(t, edit);
   t.equal(rt.run(['exec', id, 'uname', '-m']).stdout.trim(), 'i686', 'exec runs with the container personality');
