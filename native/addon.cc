@@ -34,6 +34,9 @@
 namespace skiff {
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info);  // seccomp.cc
 void RegisterCgroupNative(Napi::Env env, Napi::Object exports);  // cgroup_bpf.cc
+void RegisterPidfdNative(Napi::Env env, Napi::Object exports);  // pidfd.cc
+void RegisterNetdevNative(Napi::Env env, Napi::Object exports);  // netdev.cc
+void RegisterProbeNative(Napi::Env env, Napi::Object exports);  // probe.cc
 namespace {
 
 struct CloneArgs {
@@ -320,7 +323,8 @@ Napi::Value WaitExited(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// connectUnix(path) -> fd: the --console-socket, connected before clone so errors come first.
+// connectUnix(path[, what]) -> fd: the --console-socket (or what `what` names), connected
+// before clone so errors come first.
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -334,7 +338,9 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
     int err = errno;
     close(fd);
-    return ThrowErrno(env, "connect to console socket " + path, err);
+    // what the socket is for, in the error: the console socket unless the caller says
+    std::string what = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "console socket";
+    return ThrowErrno(env, "connect to " + what + " " + path, err);
   }
   return Napi::Number::New(env, fd);
 }
@@ -395,6 +401,9 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCgroupNative(env, exports);
+  RegisterPidfdNative(env, exports);
+  RegisterNetdevNative(env, exports);
+  RegisterProbeNative(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("syncSend", Napi::Function::New(env, SyncSend));
   exports.Set("syncRecv", Napi::Function::New(env, SyncRecv));

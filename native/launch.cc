@@ -325,6 +325,7 @@ void reset_signals() {
 // rejects, an id the user namespace lacks) then fails `create`, as it does in runc.
 void become_process(const LaunchPlan& plan, bool trial) {
   bool have_seccomp = plan.seccomp_len > 0;
+  apply_exec_attrs(plan);  // a realtime policy needs CAP_SYS_NICE: before the drop
   if (have_seccomp && !plan.no_new_privs) load_seccomp(plan, trial);  // needs CAP_SYS_ADMIN
   if (!trial) give_stdio_to_user(plan);
   apply_user_and_caps(plan);
@@ -380,6 +381,9 @@ void child_main(const LaunchPlan& plan) {
   read_agent_payload(plan);
 
   join_namespaces(plan);
+  // Before the identity changes: /proc/self/timens_offsets is root's (we are not dumpable),
+  // and only the host uid we still have may open it.
+  if (plan.unshare_timens) enter_time_namespace(plan);
   if (plan.in_userns) set_identity_in_userns();
   if (plan.pid_ns_fd >= 0) enter_pid_ns_by_fork(plan);
   // exec into a container without a mount namespace of its own: its root is a chroot in the
@@ -400,6 +404,7 @@ void child_main(const LaunchPlan& plan) {
     write_file("/proc/self/oom_score_adj", v, "set oom_score_adj");
   }
   apply_rlimits(plan);
+  apply_process_attrs(plan);
 
   int root_fd = !plan.exec_mode && (plan.new_mount_ns || plan.host_mount_ns) ? prepare_rootfs(plan) : -1;
   int pty = -1;

@@ -64,6 +64,30 @@ struct HookSpec {
   int timeout;               // seconds, 0: none
 };
 
+// process.scheduler, as sched_setattr(2) takes it.
+struct SchedSpec {
+  uint32_t policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+  const char* what;           // names it in an error, with a hint where one helps
+};
+
+// The kernel attributes of the process (process_attrs.cc): each one applied only if present.
+struct ProcessAttrs {
+  bool has_sched;
+  SchedSpec sched;
+  bool has_ioprio;
+  int ioprio;                 // IOPRIO_PRIO_VALUE(class, level)
+  bool has_personality;
+  unsigned long personality;
+  bool has_mempolicy;
+  int mempolicy_mode;         // mode | MPOL_F_* flags
+  const unsigned long* nodemask;
+  unsigned long maxnode;
+};
+
 struct CapSets {
   uint64_t bounding, effective, permitted, inheritable, ambient;
 };
@@ -72,6 +96,9 @@ struct LaunchPlan {
   bool exec_mode;             // `exec`: join a running container instead of making one
   unsigned long clone_flags;  // CLONE_NEW* to create at clone
   bool unshare_cgroupns;      // CLONE_NEWCGROUP after the parent placed us in our cgroups
+  bool unshare_timens;        // CLONE_NEWTIME by unshare: its offsets can only be set before
+                              // a process is in it, and execve enters it (time_for_children)
+  const char* time_offsets;   // for /proc/self/timens_offsets, may be null
   NsJoin joins[8];
   int njoins;
   // -1; or the pid namespace a rootless exec joins itself, after the user namespace (the
@@ -103,6 +130,7 @@ struct LaunchPlan {
   const char* keyring_name;   // null: --no-new-keyring
 
   // process
+  ProcessAttrs attrs;
   const RlimitSpec* rlimits;
   int nrlimits;
   bool has_oom_score_adj;
@@ -157,6 +185,15 @@ struct LaunchPlan {
 // Makes the pty in the container's devpts, binds it over /dev/console, sends the master over
 // plan.console_fd. Returns the slave fd. (mounts.cc)
 int setup_terminal(const LaunchPlan& plan, int root_fd);
+
+// The time namespace of a new container: unshared, its clocks offset (process_attrs.cc).
+void enter_time_namespace(const LaunchPlan& plan);
+
+// I/O priority and memory policy of the process (process_attrs.cc).
+void apply_process_attrs(const LaunchPlan& plan);
+// Personality and scheduler (process_attrs.cc): with the last steps, since a deadline task
+// cannot fork and hooks keep the runtime's personality.
+void apply_exec_attrs(const LaunchPlan& plan);
 
 // Runs the container init in the freshly cloned child. Never returns.
 [[noreturn]] void child_main(const LaunchPlan& plan);

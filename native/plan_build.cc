@@ -291,6 +291,52 @@ void ReadJoins(Fields& f, PlanStorage& s) {
   });
 }
 
+// processAttrs: every key optional, each one a kernel attribute the child applies.
+void ReadProcessAttrs(Fields& f, PlanStorage& s) {
+  ProcessAttrs& a = s.plan.attrs;
+  bool present = false;
+  Fields o = f.child("processAttrs", Need::Required, &present);
+  bool has_sched = false;
+  Fields sc = o.child("scheduler", Need::Optional, &has_sched);
+  a.has_sched = has_sched;
+  if (has_sched) {
+    a.sched.policy = (uint32_t)sc.integer("policy", Need::Required, 0, 6, 0);
+    a.sched.nice = (int32_t)sc.integer("nice", Need::Required, -20, 19, 0);
+    a.sched.priority = (uint32_t)sc.integer("priority", Need::Required, 0, 99, 0);
+    a.sched.flags = sc.u64("flags");
+    a.sched.runtime = sc.u64("runtime");
+    a.sched.deadline = sc.u64("deadline");
+    a.sched.period = sc.u64("period");
+    a.sched.what = sc.str(s, "what", Need::Required);
+    sc.done();
+  }
+  int64_t ioprio = o.integer("ioPriority", Need::Optional, 0, 0xffff, -1);
+  a.has_ioprio = ioprio >= 0;
+  a.ioprio = a.has_ioprio ? (int)ioprio : 0;
+  int64_t persona = o.integer("personality", Need::Optional, 0, kU32, -1);
+  a.has_personality = persona >= 0;
+  a.personality = a.has_personality ? (unsigned long)persona : 0;
+  bool has_mpol = false;
+  Fields mp = o.child("memoryPolicy", Need::Optional, &has_mpol);
+  a.has_mempolicy = has_mpol;
+  if (has_mpol) {
+    a.mempolicy_mode = (int)mp.integer("mode", Need::Required, 0, 0xffff, 0);
+    Napi::Value mask = mp.get("nodemask", Need::Required);
+    if (!mask.IsEmpty() && (!mask.IsBuffer() || mask.As<Napi::Buffer<uint8_t>>().Length() % 8 != 0)) {
+      mp.fail("nodemask", "is not a Buffer of 64-bit words");
+    } else if (!mask.IsEmpty()) {
+      Napi::Buffer<uint8_t> b = mask.As<Napi::Buffer<uint8_t>>();
+      s.nodemask.resize(b.Length() / sizeof(unsigned long));
+      memcpy(s.nodemask.data(), b.Data(), b.Length());
+    }
+    a.maxnode = (unsigned long)mp.integer("maxnode", Need::Required, 0, 1024, 0);
+    if (a.maxnode > s.nodemask.size() * 64) mp.fail("maxnode", "is past the end of nodemask");
+    a.nodemask = s.nodemask.empty() ? nullptr : s.nodemask.data();
+    mp.done();
+  }
+  o.done();
+}
+
 }  // namespace
 
 bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
@@ -304,6 +350,8 @@ bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
   // the container's cgroups (on v1 the parent moves it there after clone).
   p.unshare_cgroupns = (p.clone_flags & CLONE_NEWCGROUP) != 0;
   p.clone_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+  p.unshare_timens = (p.clone_flags & CLONE_NEWTIME) != 0;
+  p.clone_flags &= ~(unsigned long)CLONE_NEWTIME;
   ReadJoins(f, s);
   p.pid_ns_fd = -1;
   p.new_mount_ns = f.boolean("newMountNs", Need::Required);
@@ -326,6 +374,8 @@ bool BuildPlan(const Napi::Object& o, PlanStorage& s, std::string* error) {
   p.hostname = f.str(s, "hostname", Need::Optional);
   p.domainname = f.str(s, "domainname", Need::Optional);
   p.keyring_name = f.str(s, "keyringName", Need::Optional);
+  p.time_offsets = f.str(s, "timeOffsets", Need::Optional);
+  ReadProcessAttrs(f, s);
   ReadIdentity(f, s);
   p.cwd = f.str(s, "cwd", Need::Required);
   FillStrings(s, f, "args", s.argv, true);

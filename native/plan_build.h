@@ -24,6 +24,7 @@ struct PlanStorage {
   std::vector<RlimitSpec> rlimits;
   std::vector<gid_t> gids;
   std::vector<uint8_t> seccomp;
+  std::vector<unsigned long> nodemask;
   std::deque<std::vector<const char*>> hook_arrays;
   std::vector<HookSpec> create_hooks, start_hooks;
   LaunchPlan plan;

@@ -44,10 +44,22 @@ export interface NativeCaps {
   ambient: bigint;
 }
 
+// The per-process kernel attributes (src/oci/kernelattrs.ts), applied by the child before
+// READY (native/process_attrs.cc); absent: left as the runtime's.
+export interface NativeProcessAttrs {
+  // `what`: the words an error names it with
+  scheduler?: { policy: number; nice: number; priority: number; flags: bigint; runtime: bigint; deadline: bigint; period: bigint; what: string };
+  ioPriority?: number;
+  personality?: number;
+  // set_mempolicy(mode | flags, nodemask, maxnode): nodemask as little-endian 64-bit words
+  memoryPolicy?: { mode: number; nodemask: Buffer; maxnode: number };
+}
+
 // What the init and an exec process share (native/plan.h's struct LaunchPlan, checked key by
 // key by native/plan_build.cc).
 interface PlanCommon {
   cloneFlags: number;
+  processAttrs: NativeProcessAttrs;
   joins: { type: number; path: string }[];
   rootfs: string;
   inUserns: boolean;
@@ -100,6 +112,8 @@ export interface InitPlan extends PlanCommon {
   hostname?: string;
   domainname?: string;
   keyringName?: string;
+  // the new time namespace's clock offsets, as /proc/self/timens_offsets takes them
+  timeOffsets?: string;
   stateDir: string;
   createContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
   startContainerHooks?: { path: string; args: string[]; env: string[]; timeout: number }[];
@@ -175,9 +189,19 @@ export interface Addon {
   waitPid(pid: number): Promise<ExitStatus | null>;
   waitExited(pids: number[]): void;
   compileSeccomp(profile: object): Buffer;
-  connectUnix(path: string): number;
+  connectUnix(path: string, what?: string): number;
   socketPair(): [number, number];
   recvFd(sock: number): { fd: number; name: string };
+  // --pidfd-socket: a pidfd of pid over the connected socket (native/pidfd.cc)
+  sendPidfd(sock: number, pid: number): void;
+  // linux.netDevices: [name, new name] links from our netns (or fromNsPath's) into toNsPath's (native/netdev.cc)
+  moveLinks(toNsPath: string, links: [string, string][], fromNsPath?: string): void;
+  // `skiff check` probes (native/probe.cc): errno of a harmless call (ENOSYS: not there)
+  syscallErrno(name: 'clone3' | 'open_tree' | 'mount_setattr' | 'pidfd_open' | 'pidfd_send_signal' | 'sched_setattr' | 'set_mempolicy' | 'ioprio_set'): number;
+  // EFAULT: the kernel knows the seccomp filter flag; EINVAL: it does not
+  seccompFlagErrno(flag: number): number;
+  // per path, the errno of an idmapped mount of a detached clone of its mount (0: it works)
+  idmapProbe(paths: string[]): number[];
   setWinsize(fd: number, rows: number, cols: number): void;
   dup(fd: number): number;
   closeFd(fd: number): void;

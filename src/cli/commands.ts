@@ -15,8 +15,9 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 const bundle: FlagSpec = { long: 'bundle', short: 'b', value: 'value', default: '.', help: 'path to the root of the bundle directory' };
 const consoleSocket: FlagSpec = { long: 'console-socket', value: 'value', help: 'AF_UNIX socket that receives the pty master of the container' };
 const pidFile: FlagSpec = { long: 'pid-file', value: 'value', help: 'file to write the process id to' };
+const pidfdSocket: FlagSpec = { long: 'pidfd-socket', value: 'value', help: 'AF_UNIX socket that receives a pidfd of the container process' };
 const createFlags: FlagSpec[] = [
-  bundle, consoleSocket, pidFile,
+  bundle, consoleSocket, pidFile, pidfdSocket,
   { long: 'no-pivot', help: 'do not use pivot_root to jail the process (MS_MOVE + chroot)' },
   { long: 'no-new-keyring', help: 'do not create a new session keyring for the container' },
   { long: 'preserve-fds', value: 'value', default: '0', help: 'pass N additional file descriptors (3 ...) to the container' },
@@ -97,7 +98,7 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'stats', help: "display the container's stats then exit" },
   ] },
   { name: 'exec', args: '<container-id> <command> [command options]', min: 1, max: Infinity, help: 'execute a new process inside the container', load: () => require('./exec'), flags: [
-    consoleSocket, pidFile,
+    consoleSocket, pidFile, pidfdSocket,
     { long: 'cwd', value: 'value', help: 'current working directory in the container' },
     { long: 'env', short: 'e', value: 'value', repeat: true, help: 'set environment variables' },
     { long: 'tty', short: 't', help: 'allocate a pseudo-TTY' },
@@ -113,6 +114,8 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'cgroup', value: 'value', repeat: true, help: 'run the process in an (existing) sub-cgroup(s)' },
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
+  { name: 'check', args: '', min: 0, max: 0, help: 'report the kernel features this host offers a config.json (namespaces, cgroups, seccomp, mounts, ...)', load: () => require('./check'),
+    flags: [{ long: 'json', help: 'machine-readable output' }] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', load: () => require('./features') },
   { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', subcommands: IMAGE_COMMANDS },
 ];

@@ -9,7 +9,7 @@ export function createRequest(inv: Invocation): CreateRequest {
   return {
     id: inv.args[0], bundle: String(f.bundle), pidFile: f.pidFile as string | undefined,
     noPivot: f.noPivot === true, noNewKeyring: f.noNewKeyring === true, preserveFds: preserveFds(f.preserveFds),
-    consoleSocket: f.consoleSocket as string | undefined,
+    consoleSocket: f.consoleSocket as string | undefined, pidfdSocket: f.pidfdSocket as string | undefined,
     systemdCgroup: inv.globals.systemdCgroup === true,
     rootless: rootlessMode(inv.globals.rootless),
   };

@@ -66,7 +66,7 @@ export default async function exec(inv: Invocation): Promise<void> {
   const proc = processFromFlags(inv, base);
   const { pid, ptyMaster } = execProcess(inv.store, {
     id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,
-    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve,
+    consoleSocket: f.consoleSocket as string | undefined, pidfdSocket: f.pidfdSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve,
   });
   if (f.detach) return;
   process.exitCode = await supervise(pid, ptyMaster);

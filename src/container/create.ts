@@ -23,12 +23,18 @@ import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
 import { connectAgent, writeAgentState } from '../launch/seccomp-agent';
+import { PidfdSocket } from '../launch/pidfd';
+import { moveNetDevices, releaseNetns, returnNetDevices } from '../launch/netdevices';
+import type { MovedDevices } from '../launch/netdevices';
+import { joinRdt, removeRdt, setupRdt } from '../launch/resctrl';
 
 export interface CreateRequest extends CreateOptions {
   id: string;
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  // receives a pidfd of the init once the container is created
+  pidfdSocket?: string;
   systemdCgroup?: boolean;
   // runc's rootless cgroup manager: cgroups this user may not create are done without
   rootless?: boolean;
@@ -83,6 +89,8 @@ interface Making {
   // fds opened for the init (console, seccomp agent, cgroup dir), closed once it has them
   fds: Set<number>;
   relayEnd?: number;
+  // linux.netDevices moved in, to give back if create fails
+  netDevices?: MovedDevices;
 }
 
 function closeFds(m: Making, fds: Iterable<number | undefined>): void {
@@ -107,6 +115,7 @@ function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   console.fds.forEach((fd) => m.fds.add(fd));
   m.cgroups.create();
   m.cgroups.applyResources(m.spec.linux?.resources);
+  m.state.intelRdt = setupRdt(m.spec, m.req.id);
   crashPoint('create', 'cgroups');
   const fifo = store.fifoPath(m.req.id);
   native().mkfifo(fifo, 0o622);
@@ -134,6 +143,8 @@ function placeInit(m: Making, plan: InitPlan, pid: number): void {
   writeIdMap(pid, 'uid_map', spec.linux?.uidMappings);
   writeIdMap(pid, 'gid_map', spec.linux?.gidMappings);
   m.cgroups.join(pid);
+  joinRdt(m.state.intelRdt, pid);
+  m.netDevices = moveNetDevices(spec, pid);
   crashPoint('create', 'joined');
 }
 
@@ -166,7 +177,15 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id, req.rootless === true);
-  const { dir: stateDir, unlock } = store.claim(req.id);
+  const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
+  let claimed: ReturnType<Store['claim']>;
+  try {
+    claimed = store.claim(req.id);
+  } catch (e) {
+    pidfdSocket?.close();
+    throw e;
+  }
+  const { dir: stateDir, unlock } = claimed;
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
     cgroups: cgroupsFor(cgroupRecord), fds: new Set(),
@@ -185,6 +204,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       createRuntime: (pid) => runRuntimeHooks(m, pid),
       // runc's words when the memory limit killed the init during setup.
       exitedDuringSetup: () => new SkiffError('setup', m.cgroups.oomKilled() ? 'container init was OOM-killed (memory limit too low?)' : 'container init exited during setup'),
+      abandoned: () => returnNetDevices(m.netDevices),
     });
     pid = spawned.pid;
     try {
@@ -193,6 +213,8 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       spawned.channel.close();
     }
     crashPoint('create', 'committed');
+    pidfdSocket?.send(pid);
+    releaseNetns(m.netDevices);
     let ptyMaster: number | undefined;
     if (m.relayEnd !== undefined) {
       ptyMaster = native().recvFd(m.relayEnd).fd;
@@ -201,12 +223,15 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     return { state: m.state, ptyMaster };
   } catch (e) {
     closeFds(m, [...m.fds]);
+    returnNetDevices(m.netDevices);
     if (pid > 0) killAndReap(pid);
     m.cgroups.destroy();
     m.cgroups.undo();
+    removeRdt(m.state.intelRdt);
     store.remove(req.id);
     throw e;
   } finally {
+    pidfdSocket?.close();
     unlock();
   }
 }

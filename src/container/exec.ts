@@ -16,6 +16,7 @@ import { assertAllowed } from './status';
 import { killAndReap } from '../launch/proc';
 import { crashPoint } from './crash';
 import { native } from '../native';
+import { PidfdSocket } from '../launch/pidfd';
 import type { Store } from './store';
 
 export interface ExecRequest {
@@ -24,6 +25,7 @@ export interface ExecRequest {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   ignorePaused: boolean;
   preserveFds: number;
 }
@@ -40,7 +42,15 @@ function spawnExec(c: Loaded, req: ExecRequest, stateDir: string): { pid: number
     throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
-  const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
+  const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
+  let console: ReturnType<typeof attachConsole>;
+  try {
+    console = attachConsole(plan, proc, req.consoleSocket);
+  } catch (e) {
+    pidfdSocket?.close();
+    throw e;
+  }
+  const { relayEnd, fds } = console;
   const cgroupFd = c.cgroups.cloneIntoFd();
   plan.cgroupFd = cgroupFd;
   const agent = connectAgent(c.state.config);
@@ -68,6 +78,7 @@ function spawnExec(c: Loaded, req: ExecRequest, stateDir: string): { pid: number
     }));
     crashPoint('exec', 'ready');
     channel.expectEof();
+    pidfdSocket?.send(pid);
     if (req.pidFile) writePidFile(req.pidFile, pid);
     let ptyMaster: number | undefined;
     if (relayEnd !== undefined) ptyMaster = native().recvFd(relayEnd).fd;
@@ -77,6 +88,7 @@ function spawnExec(c: Loaded, req: ExecRequest, stateDir: string): { pid: number
     throw e;
   } finally {
     channel?.close();
+    pidfdSocket?.close();
     if (cgroupFd !== undefined) native().closeFd(cgroupFd);
     for (const fd of fds) native().closeFd(fd);
     if (agent !== undefined) fs.rmSync(path.join(stateDir, plan.seccompStateName), { force: true });

@@ -13,6 +13,7 @@ import { hookState, runHooks, writeHookState } from '../launch/hooks';
 import { logWarn } from '../log';
 import { isAlive } from '../launch/proc';
 import { crashPoint } from './crash';
+import { removeRdt } from '../launch/resctrl';
 
 export interface Loaded {
   // the id the user gave: every path is made from it, never from state.json
@@ -116,6 +117,7 @@ export function destroy(store: Store, c: Loaded): void {
   crashPoint('delete', 'killed');
   const busy = c.cgroups.destroy();
   if (busy.length) logWarn(`container ${c.id}: cgroups still in use, left in place: ${busy.join(', ')}`);
+  removeRdt(c.state.intelRdt);
   try {
     runHooks('poststop', c.state.config.hooks?.poststop, stateFor(c, 'stopped'));
   } catch (e) {

@@ -13,6 +13,7 @@ import type { Status } from './status';
 import { crashPoint } from './crash';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
+import type { RdtRecord } from '../launch/resctrl';
 
 export const DEFAULT_ROOT = '/run/skiff';
 const FIFO_NAME = STATE_DIR_FILES.fifo;
@@ -48,6 +49,8 @@ export interface ContainerState {
   initStartTime: string;
   started: boolean;
   cgroup?: CgroupRecord;
+  // linux.intelRdt: the resctrl group the container is in
+  intelRdt?: RdtRecord;
   config: Spec;
   // Set from the first moment of create until the init is ready: a create that died (kill -9)
   // leaves a record that `list` shows and `delete` cleans, never an invisible directory.

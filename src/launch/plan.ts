@@ -4,8 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError } from '../errors';
-import type { ExecPlan, InitPlan, NativeDevice, NativePlan } from '../native';
-import type { Spec, IdMapping, Process } from '../oci/spec';
+import type { ExecPlan, InitPlan, NativeDevice, NativeMount, NativePlan } from '../native';
+import type { Spec, IdMapping, Linux, Process } from '../oci/spec';
+import { processAttrs, timeOffsetsText } from '../oci/kernelattrs';
+import { CLONE_NEW, NS_FILE } from '../oci/namespaces';
 import { capLastCap, capMask, RLIMITS, rlimitValue } from '../oci/caps';
 import type { Cgroups } from '../cgroups/manager';
 import { nativeMounts, needsDevSetup } from './mounts';
@@ -17,13 +19,7 @@ import { parsePasswd } from '../passwd';
 import { PLAN_FILE_NAMES } from './statedir';
 import { inUserNamespace } from '../rootless';
 
-export const CLONE_NEW: Record<string, number> = {
-  mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
-  user: 0x10000000, pid: 0x20000000, network: 0x40000000,
-};
-
-// The name of each namespace under /proc/PID/ns.
-const NS_FILE: Record<string, string> = { network: 'net', mount: 'mnt', pid: 'pid', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup' };
+export { CLONE_NEW };
 
 export interface CreateOptions {
   noPivot?: boolean;
@@ -77,6 +73,16 @@ function homeFor(rootfs: string, uid: number): string {
   return '/';
 }
 
+// linux.mountLabel (SELinux; validate.ts refuses it where SELinux is off): the context of
+// each filesystem mounted for the container, as runc's label.FormatMountLabel gives it; not
+// binds, nor the filesystems whose labels the kernel sets (proc, sysfs, cgroup, mqueue).
+function withMountLabel(mounts: NativeMount[], label: string | undefined): NativeMount[] {
+  if (!label) return mounts;
+  const own = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'mqueue']);
+  return mounts.map((m) => (m.bind || !m.fstype || own.has(m.fstype) ? m
+    : { ...m, data: [m.data, `context="${label}"`].filter(Boolean).join(',') }));
+}
+
 export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: string, id: string,
   cgroups: Cgroups, opts: CreateOptions): InitPlan {
   const linux = spec.linux ?? {};
@@ -101,7 +107,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
   if (!inUserns && (linux.uidMappings?.length || linux.gidMappings?.length))
     throw new SkiffError('config', 'config.json: linux.uidMappings: mappings are given but there is no user namespace');
 
-  const proc_ = processPlan(proc, rootfs, opts.preserveFds ?? 0);
+  const proc_ = processPlan(proc, linux, rootfs, opts.preserveFds ?? 0);
   const seccomp = linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
   const sysctls = sysctlPlan(linux.sysctl, namespaces);
 
@@ -111,7 +117,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     // 0: rslave before pivot_root and nothing after it (runc's default)
     rootfsPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : 0,
     noPivot: opts.noPivot === true,
-    mounts: nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0, userns),
+    mounts: withMountLabel(nativeMounts(spec.mounts, bundle, cgroups, (cloneFlags & CLONE_NEW.cgroup) !== 0, userns), linux.mountLabel),
     setupDev: needsDevSetup(spec.mounts),
     devices: needsDevSetup(spec.mounts) ? devices(spec) : [],
     maskedPaths: linux.maskedPaths ?? [],
@@ -121,6 +127,7 @@ export function buildPlan(spec: Spec, bundle: string, rootfs: string, stateDir: 
     sysctls, inUserns: inUserns || inUserNamespace(),
     hostname: spec.hostname, domainname: spec.domainname,
     keyringName: opts.noNewKeyring ? undefined : `_ses.${id}`,
+    timeOffsets: linux.timeOffsets ? timeOffsetsText(linux.timeOffsets) : undefined,
     ...proc_, stateDir, ...PLAN_FILE_NAMES,
     seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
@@ -151,16 +158,18 @@ export function buildExecPlan(config: Spec, initPid: number, rootfs: string, pro
     joins: namespaces.map((ns) => ({ type: CLONE_NEW[ns.type], path: `/proc/${initPid}/ns/${NS_FILE[ns.type]}` })),
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: namespaces.some((n) => n.type === 'user'),
-    ...processPlan(proc, rootfs, preserveFds),
+    ...processPlan(proc, config.linux, rootfs, preserveFds),
     stateDir: '', ...PLAN_FILE_NAMES, seccompFilter: seccomp?.filter, seccompFlags: seccomp?.flags,
   };
 }
 
 export type ProcessPlan = Pick<NativePlan, 'rlimits' | 'oomScoreAdj' | 'uid' | 'gid' | 'gids' | 'umask' | 'caps' |
-  'capLastCap' | 'noNewPrivs' | 'apparmorProfile' | 'selinuxLabel' | 'cwd' | 'args' | 'env' | 'pathEnv' | 'preserveFds'>;
+  'capLastCap' | 'noNewPrivs' | 'apparmorProfile' | 'selinuxLabel' | 'cwd' | 'args' | 'env' | 'pathEnv' | 'preserveFds' |
+  'processAttrs'>;
 
 // The process half of a plan: shared by create (the init) and exec.
-export function processPlan(proc: Process, rootfs: string, preserve: number): ProcessPlan {
+// linux.personality and linux.memoryPolicy hold for every process of the container.
+export function processPlan(proc: Process, linux: Linux | undefined, rootfs: string, preserve: number): ProcessPlan {
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new SkiffError('config', `config.json: process.rlimits[${i}].type: unknown rlimit ${JSON.stringify(r.type)}`);
@@ -190,6 +199,6 @@ export function processPlan(proc: Process, rootfs: string, preserve: number): Pr
     caps, capLastCap: capLastCap(), noNewPrivs: proc.noNewPrivileges === true,
     apparmorProfile: proc.apparmorProfile || undefined, selinuxLabel: proc.selinuxLabel || undefined,
     cwd: proc.cwd, args: proc.args!, env, // No PATH in the env means no search path, as with runc (exec.LookPath on an empty PATH).
-    pathEnv: envValue(env, 'PATH') ?? '', preserveFds,
+    pathEnv: envValue(env, 'PATH') ?? '', preserveFds, processAttrs: processAttrs(proc, linux),
   };
 }

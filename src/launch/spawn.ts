@@ -76,6 +76,8 @@ export interface SpawnSteps {
   createRuntime?(pid: number): void;
   // What to say when the child exits before READY.
   exitedDuringSetup(): SkiffError;
+  // Setup failed: undo what placed() did outside the child, before it is killed.
+  abandoned?(pid: number): void;
 }
 
 // Clones the child of `plan` and drives it to READY. On any failure the child is killed and
@@ -102,6 +104,7 @@ export function spawn(plan: NativePlan, steps: SpawnSteps): { pid: number; chann
     }
   } catch (e) {
     channel.close();
+    steps.abandoned?.(pid);
     killAndReap(pid);
     throw e;
   }

@@ -71,6 +71,9 @@ export interface Hook {
   timeout?: number;
 }
 
+// The hook kinds, in the order of a container's life.
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
 export interface Hooks {
   prestart?: Hook[];
   createRuntime?: Hook[];
@@ -138,6 +141,7 @@ export interface Linux {
   timeOffsets?: Record<string, unknown>;
   intelRdt?: Record<string, unknown>;
   memoryPolicy?: Record<string, unknown>;
+  netDevices?: Record<string, { name?: string }>;
 }
 
 // What `state` prints: the runtime-spec state plus runc's extra fields.

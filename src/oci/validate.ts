@@ -4,9 +4,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SkiffError, goQuote } from '../errors';
 import type { Spec } from './spec';
+import { HOOK_KINDS } from './spec';
+import { CLONE_NEW } from './namespaces';
 import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
+import { checkLinuxAttrs, checkProcessAttrs } from './kernelattrs';
+import { netDevicePairs } from './netdevices';
+import { checkIntelRdt } from '../launch/resctrl';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -52,10 +57,10 @@ function opt<T>(o: Record<string, Json>, key: string, check: (v: Json, field: st
 // Fields Skiff does not act on yet. Refused by name: a kernel-feature test must never pass
 // because a feature was silently dropped.
 const UNSUPPORTED: Record<string, string[]> = {
-  process: ['ioPriority', 'scheduler', 'execCPUAffinity'],
-  linux: ['personality', 'timeOffsets', 'intelRdt', 'memoryPolicy', 'mountLabel'],
+  process: ['execCPUAffinity'],
+  linux: [],
 };
-const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
+const NAMESPACE_TYPES = new Set(Object.keys(CLONE_NEW));
 
 function checkIdMappings(v: Json, field: string): void {
   arr(v, field).forEach((m, i) => {
@@ -145,6 +150,7 @@ export function checkProcess(p: Record<string, Json>): void {
     int(c.width, 'process.consoleSize.width', U16);
   }
   for (const k of UNSUPPORTED.process) if (p[k] !== undefined) throw invalid(`process.${k}`, 'is not supported by skiff yet');
+  checkProcessAttrs(p);
   refuseNul(p, 'process');
   // An LSM label the host cannot apply is an error, never a silent skip (runc's words).
   if (p.apparmorProfile !== undefined && str(p.apparmorProfile, 'process.apparmorProfile') !== '') {
@@ -183,7 +189,6 @@ function checkLinux(l: Record<string, Json>): void {
         const p = str(o.path, `linux.namespaces[${i}].path`);
         if (!path.isAbsolute(p)) throw invalid(`linux.namespaces[${i}].path`, 'must be an absolute path');
       }
-      if (type === 'time') throw invalid(`linux.namespaces[${i}]`, 'time namespaces are not supported by skiff yet');
     });
   }
   if (l.uidMappings !== undefined) checkIdMappings(l.uidMappings, 'linux.uidMappings');
@@ -236,6 +241,12 @@ function checkLinux(l: Record<string, Json>): void {
   }
   if (l.seccomp !== undefined) normalizeSeccomp(l.seccomp);
   for (const k of UNSUPPORTED.linux) if (l[k] !== undefined) throw invalid(`linux.${k}`, 'is not supported by skiff yet');
+  checkLinuxAttrs(l);
+  netDevicePairs(l);
+  if (l.intelRdt !== undefined) checkIntelRdt(l.intelRdt);
+  // An SELinux mount label the host cannot apply is an error, never a silent skip.
+  if (l.mountLabel !== undefined && str(l.mountLabel, 'linux.mountLabel') !== '' && !fs.existsSync('/sys/fs/selinux/enforce'))
+    throw new SkiffError('config', 'config.json: linux.mountLabel: SELinux is not enabled on this host (no /sys/fs/selinux): a mount label cannot be applied');
 }
 
 export function validateSpec(raw: Json): Spec {
@@ -256,7 +267,7 @@ export function validateSpec(raw: Json): Spec {
   if (s.hooks !== undefined) {
     const hooks = obj(s.hooks, 'hooks');
     for (const [kind, list] of Object.entries(hooks)) {
-      if (!['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].includes(kind))
+      if (!(HOOK_KINDS as readonly string[]).includes(kind))
         throw invalid(`hooks.${kind}`, 'is not a hook kind');
       arr(list, `hooks.${kind}`).forEach((h, i) => {
         const f = `hooks.${kind}[${i}]`;

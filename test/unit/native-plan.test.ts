@@ -11,6 +11,7 @@ function plan(): NativePlan {
     rootfsPropagation: 0, noPivot: false, mounts: [], setupDev: false, devices: [], maskedPaths: [], readonlyPaths: [],
     sysctls: [], inUserns: false, rlimits: [], uid: 0, gid: 0, gids: [], capLastCap: 40, noNewPrivs: false,
     cwd: '/', args: ['true'], env: [], preserveFds: 0, stateDir: '/nonexistent-state', ...PLAN_FILE_NAMES,
+    processAttrs: {},
   };
 }
 
@@ -35,4 +36,11 @@ t.test('the boundary names what is wrong', async (t) => {
     /plan\.mounts\[0\]\.extra: is not a key of the plan/, 'an unknown key in a mount');
   refused(t, (p) => { p.seccompFilter = Buffer.alloc(8 * 70000); }, /seccompFilter: is not a BPF program of at most 65535/, 'a filter whose length would wrap');
   refused(t, (p) => { p.oomScoreAdj = -1001; }, /plan\.oomScoreAdj: is out of range/, 'oom_score_adj past -1000');
+  refused(t, (p) => { delete p.processAttrs; }, /plan\.processAttrs: is missing/, 'no process attributes');
+  refused(t, (p) => { p.processAttrs = { ioPriority: 0x10000 }; }, /plan\.processAttrs\.ioPriority: is out of range/, 'an ioprio past 16 bits');
+  refused(t, (p) => { p.processAttrs = { scheduler: { policy: 7, nice: 0, priority: 0, flags: 0n, runtime: 0n, deadline: 0n, period: 0n, what: 'x' } }; },
+    /plan\.processAttrs\.scheduler\.policy: is out of range/, 'a policy the kernel has not');
+  refused(t, (p) => { p.processAttrs = { memoryPolicy: { mode: 2, nodemask: Buffer.alloc(8), maxnode: 65 } }; },
+    /plan\.processAttrs\.memoryPolicy\.maxnode: is past the end of nodemask/, 'a maxnode the mask does not hold');
+  refused(t, (p) => { p.processAttrs = { personality: 8, persona: 1 }; }, /plan\.processAttrs\.persona: is not a key of the plan/, 'a misspelt attribute');
 });

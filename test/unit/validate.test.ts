@@ -19,7 +19,8 @@ t.test('errors name the field', async (t) => {
     [(s) => { s.process.oomScoreAdj = 5000; }, /process\.oomScoreAdj: must be between -1000 and 1000/],
     [(s) => { s.mounts[0] = { type: 'proc' }; }, /mounts\[0\]\.destination: must be a string/],
     [(s) => { s.linux.uidMappings = [{ containerID: 0, hostID: 0 }]; }, /linux\.uidMappings\[0\]\.size: must be an integer/],
-    [(s) => { s.linux.namespaces = [{ type: 'time' }]; }, /time namespaces are not supported/],
+    [(s) => { s.linux.timeOffsets = { boottime: { secs: 1 } }; }, /linux\.timeOffsets: needs a time namespace/],
+    [(s) => { s.linux.namespaces.push({ type: 'time' }); s.linux.timeOffsets = { boottime: { secs: 'x' } }; }, /linux\.timeOffsets\.boottime\.secs: must be an integer/],
     [(s) => { s.annotations = { a: 1 }; }, /annotations\.a: must be a string/],
     [(s) => { delete s.linux; }, /linux: is required/],
   ];
