@@ -29,13 +29,15 @@ const imageRoot: FlagSpec = { long: 'image-root', value: 'dir', help: 'image sto
 const platform: FlagSpec = { long: 'platform', value: 'os/arch[/variant]', help: 'platform to pick from a multi-platform image' };
 const imageName: FlagSpec = { long: 'name', value: 'ref', help: 'store the image under this name' };
 const noUnpack: FlagSpec = { long: 'no-unpack', help: 'store the blobs only; the first bundle unpacks the layers' };
+const policy: FlagSpec = { long: 'policy', value: 'file', help: 'signature policy, containers-policy.json(5) (default /etc/containers/policy.json)' };
+const registriesD: FlagSpec = { long: 'registries-d', value: 'dir', help: 'signature locations, containers-registries.d(5) (default /etc/containers/registries.d)' };
 const IMAGE_COMMANDS: CommandSpec[] = [
   { name: 'import', args: '<path>', min: 1, max: 1, module: './image/import', help: 'import an image from an OCI layout, oci-archive or docker-archive',
-    flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, imageRoot] },
+    flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, policy, imageRoot] },
   { name: 'pull', args: '<ref>', min: 1, max: 1, module: './image/pull', help: 'pull an image from a registry (OCI distribution API)',
     flags: [{ long: 'insecure', help: 'plain http (for loopback/test registries)' }, platform,
       { long: 'creds', value: 'user:password', help: 'registry credentials (default: ~/.docker/config.json)' }, imageName, noUnpack,
-      { long: 'quiet', short: 'q', help: 'no progress output' }, imageRoot] },
+      { long: 'quiet', short: 'q', help: 'no progress output' }, policy, registriesD, imageRoot] },
   { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, module: './image/bundle', help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
     flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
       { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },

@@ -8,6 +8,8 @@ import { RegistryClient, RegistryOptions } from './registry';
 import { RefRecord, Store } from './store';
 import { withLease } from './lease';
 import type { Platform } from './media';
+import type { Policy } from './policy/policy';
+import type { RegistriesD } from './signature/registriesd';
 
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;
@@ -16,14 +18,21 @@ export interface PullOptions extends RegistryOptions {
   concurrency?: number;
   unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
+  /** Checked against the top manifest (what the reference names) before anything is fetched. */
+  policy?: { policy: Policy; registriesD: RegistriesD };
 }
 
 export async function pullImage(store: Store, reference: string, opts: PullOptions = {}): Promise<RefRecord> {
   const ref = parseRegistryRef(reference);
   const name = opts.name ?? (ref.digest ? reference : reference.includes(':', reference.lastIndexOf('/') + 1) ? reference : `${reference}:${ref.tag}`);
   const client = new RegistryClient(ref, name, { ...opts, partialDir: store.dir('tmp', 'partial') });
+  const top = await client.getManifest(ref.digest ?? ref.tag!, 'manifest');
+  if (opts.policy) {
+    const { enforcePolicy } = require('./policy/evaluate') as typeof import('./policy/evaluate');
+    const { dockerPolicyImage } = require('./policy/sources') as typeof import('./policy/sources');
+    await enforcePolicy(opts.policy.policy, dockerPolicyImage(reference, name, client, opts.policy.registriesD, top));
+  }
   return withLease(store, async () => {
-    const top = await client.getManifest(ref.digest ?? ref.tag!, 'manifest');
     const topDesc: Descriptor = { mediaType: top.mediaType || MT.ociManifest, digest: top.digest, size: top.bytes.length };
     const src: BlobSource = {
       readSmall: async (desc, what) => {
