@@ -209,6 +209,7 @@ async function archiveTransport(file: string, label: string): Promise<'docker-ar
     if (name === 'manifest.json') kind = 'docker-archive';
     else if (name === 'index.json') kind ??= 'oci-archive';
     stream.on('end', next);
+    stream.on('error', () => undefined); // a truncated entry: the pipeline reports it
     stream.resume();
   });
   try {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { addImage, cli, snapshot, startRegistry, tarLayout, Registry } from '../fixtures/image/build';
 import { cosignPayload, ecKey, ecSign, gpgKey, GpgKey, podmanPull, pushAttachment, pushSigned } from '../fixtures/image/signing';
 import { tarArchive } from '../../src/image/tarwrite';
@@ -86,6 +86,8 @@ t.before(async () => {
 });
 t.teardown(async () => {
   await reg?.stop();
+  // gpg started an agent for the key generation: end it with its home.
+  spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent'], { stdio: 'ignore' });
   fs.rmSync(work, { recursive: true, force: true });
 });
 
