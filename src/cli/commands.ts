@@ -44,7 +44,7 @@ const IMAGE_COMMANDS: CommandSpec[] = [
   { name: 'unbundle', args: '<dir>', min: 1, max: 1, module: './image/unbundle', help: 'unmount and remove a bundle', flags: [imageRoot] },
   { name: 'ls', aliases: ['list'], args: '', min: 0, max: 0, module: './image/ls', help: 'list images with their disk usage',
     flags: [{ long: 'quiet', short: 'q', help: 'names only' }, { long: 'json', help: 'machine-readable output' }, imageRoot] },
-  { name: 'inspect', args: '<image>', min: 1, max: 1, module: './image/inspect', help: 'show an image: manifest, config, layers and their disk usage', flags: [imageRoot] },
+  { name: 'inspect', args: '<image>', min: 1, max: 1, module: './image/inspect', help: 'show an image: manifest, config, layers, disk usage, signatures and the policy\'s verdict', flags: [policy, imageRoot] },
   { name: 'rm', aliases: ['remove'], args: '<image>...', min: 1, max: 1000, module: './image/rm', help: 'remove image names (run prune to free the space)', flags: [imageRoot] },
   { name: 'prune', args: '', min: 0, max: 0, module: './image/prune', help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
 ];

@@ -119,7 +119,7 @@ async function importLayoutDir(store: Store, dir: string, opts: ImportOptions): 
   if (!fs.existsSync(layoutFile)) throw new ImageError(`${label}: not an OCI image layout (no oci-layout file)`);
   const index = parseJSON<Index>(fs.readFileSync(path.join(dir, 'index.json')), `${label}: index.json`);
   const { desc, name } = chooseInLayout(index, opts, label);
-  return ingestImage(store, withInline(new LayoutSource(dir, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+  return ingestImage(store, withInline(new LayoutSource(dir, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf('oci', dir) });
 }
 
 interface ArchiveContents {
@@ -230,7 +230,7 @@ async function importArchive(store: Store, file: string, opts: ImportOptions): P
       const index = parseJSON<Index>(a.small.get('index.json')!, `${label}: index.json`);
       // docker save (25+) writes both; its manifest.json carries the names, index.json the OCI view.
       const { desc, name } = chooseInLayout(index, { ...opts, name: opts.name ?? dockerNameFor(a, opts) }, label);
-      return await ingestImage(store, withInline(new StagedSource(a.blobs, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+      return await ingestImage(store, withInline(new StagedSource(a.blobs, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf(a.small.has('manifest.json') ? 'docker-archive' : 'oci-archive', file) });
     }
     if (a.small.has('manifest.json')) return await importDocker(store, a, opts, label);
     throw new ImageError(`${label}: neither an OCI archive (no index.json) nor a docker archive (no manifest.json)`);
@@ -294,7 +294,11 @@ async function importDocker(store: Store, a: ArchiveContents, opts: ImportOption
   }));
   const desc: Descriptor = { mediaType: MT.ociManifest, digest: sha256(manifest), size: manifest.length };
   const src = new StagedSource(files, label, new Map([[desc.digest, manifest]]));
-  return ingestImage(store, src, desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+  return ingestImage(store, src, desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf('docker-archive', label.slice('archive '.length)) });
+}
+
+function sourceOf(transport: Exclude<Transport, 'docker'>, input: string): RefRecord['source'] {
+  return { transport, ref: fs.realpathSync(input) };
 }
 
 function isBlobPath(n: string): boolean {

@@ -170,6 +170,38 @@ t.test('pull: Skiff accepts and refuses what Podman 4.3 does, and says why in on
   if (sigstoreDisabled) t.comment(`podman: ${sigstoreDisabled}`);
 });
 
+t.test('inspect: the signatures an image came with, and what the policy makes of them', async (t) => {
+  const store = path.join(work, 'inspect-store');
+  const pol = (n: string) => path.join(work, `policy-${n}.json`);
+  const anything = path.join(work, 'policy-anything.json');
+  fs.writeFileSync(anything, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+  const pull = (ref: string, p: string) => cli(['pull', `${host}/${ref}`, '--insecure', '-q', '--policy', p, '--registries-d', rd, '--image-root', store]);
+  const inspect = async (ref: string, p: string) => {
+    const r = await cli(['inspect', `${host}/${ref}`, '--policy', p, '--image-root', store]);
+    t.equal(r.code, 0, r.err);
+    return JSON.parse(r.out);
+  };
+  t.equal((await pull('multi:1', pol('gpg'))).code, 0);
+  let j = await inspect('multi:1', pol('gpg'));
+  t.same(j.source, { transport: 'docker', ref: `${host}/multi:1` });
+  t.equal(j.signatures.length, 2, 'both lookaside signatures kept');
+  t.match(j.signatures[0], { kind: 'simple', source: /\/multi@sha256=[0-9a-f]{64}\/signature-1$/, verdicts: [{ type: 'signedBy', accepted: false, reason: /made by key [0-9A-F]+, which is not among the trusted keys/ }] });
+  t.match(j.signatures[1], { verdicts: [{ accepted: true, key: trusted.fingerprint, identity: `${host}/multi:1`, manifestDigest: digests.multi }] });
+  t.same(j.policy, { file: pol('gpg'), scope: `docker scope "${host}"`, accepted: true });
+  j = await inspect('multi:1', pol('cos'));
+  t.match(j.policy, { accepted: false, reason: /no sigstore signature \(sigstoreSigned .*cos\.pub\) found; looked in the signatures pulled with the image/ });
+  // Pulled under a policy that needs no signature: they are kept all the same.
+  t.equal((await pull('cos-signed:1', anything)).code, 0);
+  j = await inspect('cos-signed:1', pol('cos'));
+  t.match(j.signatures, [{ kind: 'sigstore', verdicts: [{ type: 'sigstoreSigned', accepted: true, key: /cos\.pub$/, identity: `${host}/cos-signed:1` }] }]);
+  t.match(j.policy, { accepted: true });
+  j = await inspect('cos-signed:1', pol('reject'));
+  t.match(j.policy, { accepted: false, reason: /rejects every image here/ });
+  t.equal((await cli(['rm', `${host}/multi:1`, '--image-root', store])).code, 0);
+  t.equal((await cli(['prune', '--image-root', store])).code, 0);
+  t.same(fs.readdirSync(path.join(store, 'signatures')), [`${digests['cos-signed'].slice(7)}.json`], 'prune drops the signatures with the last name');
+});
+
 t.test('import: transports oci, oci-archive and docker-archive, scoped by path', async (t) => {
   const ok = path.join(work, 'archives-ok');
   const other = path.join(work, 'archives-other');

@@ -5,6 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { digestHex } from '../digest';
 import type { RegistryClient } from '../registry';
+import type { RefRecord, Store } from '../store';
+import { loadSignatures } from '../signature/stored';
 import { dockerSignatures, Signature } from '../signature/fetch';
 import { lookasideBase, RegistriesD, usesSigstoreAttachments } from '../signature/registriesd';
 import type { PolicyImage } from './evaluate';
@@ -45,11 +47,30 @@ function pathNamespaces(p: string): string[] {
  * containers/image) reads.
  */
 export function localPolicyImage(transport: Exclude<Transport, 'docker'>, file: string, label: string, manifestBytes: Buffer): PolicyImage {
-  const resolved = fs.realpathSync(file);
+  let resolved = file;
+  try {
+    resolved = fs.realpathSync(file);
+  } catch {
+    /* gone since: judged by the path it had */
+  }
   const none = async (): Promise<Signature[]> => [];
   return {
     label, transport, manifestBytes, signatures: none, lookedIn: `${transport}:${resolved} (it carries no signatures)`,
     identity: transport === 'docker-archive' ? '' : resolved,
     namespaces: transport === 'docker-archive' ? [] : pathNamespaces(resolved),
+  };
+}
+
+/** A stored image, judged by where it came from, with the signatures kept beside it. */
+export function storedPolicyImage(store: Store, rec: RefRecord): PolicyImage | undefined {
+  if (!rec.source) return undefined;
+  const top = rec.index ?? rec.digest;
+  const manifestBytes = store.readBlob(top, `image ${rec.name}: manifest`);
+  if (rec.source.transport !== 'docker') return localPolicyImage(rec.source.transport, rec.source.ref, rec.name, manifestBytes);
+  const parsed = parseDockerRef(rec.source.ref);
+  const intended: DockerRef = isNameOnly(parsed) ? { ...parsed, tag: 'latest' } : parsed;
+  return {
+    label: rec.name, transport: 'docker', identity: refString(intended), namespaces: dockerNamespaces(intended), intended, manifestBytes,
+    signatures: async () => loadSignatures(store, top), lookedIn: 'the signatures pulled with the image',
   };
 }
