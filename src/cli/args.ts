@@ -22,6 +22,7 @@ export interface CommandSpec {
   help: string;
   module: string;        // './create': required only when the command runs
   subcommands?: CommandSpec[]; // a group (image): the next word picks one of these
+  dashArgs?: boolean;    // what follows `--` is the command's own (run --image ID -- ARGS)
 }
 
 export type FlagValue = string | boolean | string[] | undefined;
@@ -31,6 +32,8 @@ export interface Parsed {
   command?: CommandSpec;
   flags: Record<string, FlagValue>;
   args: string[];
+  /** After `--`, for a command with dashArgs. */
+  rest?: string[];
   help: boolean;
 }
 
@@ -112,12 +115,18 @@ export function parse(argv: string[], globals: FlagSpec[], commands: CommandSpec
     command = { ...found, name: `${command.name} ${found.name}` };
     i++;
   }
+  let afterDashes: string[] | undefined;
+  const dashes = command.dashArgs ? argv.indexOf('--', i + 1) : -1;
+  if (dashes >= 0) {
+    afterDashes = argv.slice(dashes + 1);
+    argv = argv.slice(0, dashes);
+  }
   [i, help] = parseFlags(argv, i + 1, command.flags, flags, false, args, command.max);
   if (!help && (args.length < command.min || args.length > command.max)) {
     const n = command.min === command.max ? `exactly ${command.min}` : args.length < command.min ? `at least ${command.min}` : `at most ${command.max}`;
     throw new UsageError(`skiff: "${command.name}" requires ${n} argument(s)`);
   }
-  return { global, command, flags, args, help };
+  return { global, command, flags, args, ...(afterDashes ? { rest: afterDashes } : {}), help };
 }
 
 function flagLines(flags: FlagSpec[]): string {

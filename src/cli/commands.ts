@@ -49,10 +49,16 @@ const IMAGE_COMMANDS: CommandSpec[] = [
   { name: 'prune', args: '', min: 0, max: 0, module: './image/prune', help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
 ];
 
+// run/create --image: a bundle made from a stored (or pulled) image, removed with the container.
+const fromImage: FlagSpec[] = [
+  { long: 'image', value: 'ref', help: 'run this image (pulled if missing) in a bundle made for the container; -- ARGS replaces its command' },
+  imageRoot, policy, registriesD, { long: 'insecure', help: 'pull the image over plain http' },
+];
+
 export const COMMANDS: CommandSpec[] = [
-  { name: 'create', ...id, flags: createFlags, help: 'create a container', module: './create' },
-  { name: 'run', ...id, help: 'create and run a container', module: './run', flags: [
-    ...createFlags,
+  { name: 'create', ...id, flags: [...createFlags, ...fromImage], help: 'create a container', module: './create', dashArgs: true },
+  { name: 'run', ...id, help: 'create and run a container', module: './run', dashArgs: true, flags: [
+    ...createFlags, ...fromImage,
     { long: 'detach', short: 'd', help: 'detach from the container process' },
     { long: 'keep', help: 'do not delete the container after it exits' },
     { long: 'no-subreaper', help: 'accepted for runc compatibility' },

@@ -2,6 +2,7 @@ import { createContainer } from '../container/create';
 import type { CreateRequest } from '../container/create';
 import type { Invocation } from './main';
 import { preserveFds } from './values';
+import { bundleFor, removeImageBundle } from './from-image';
 
 export function createRequest(inv: Invocation): CreateRequest {
   const f = inv.flags;
@@ -13,6 +14,12 @@ export function createRequest(inv: Invocation): CreateRequest {
   };
 }
 
-export default function create(inv: Invocation): void {
-  createContainer(inv.store, createRequest(inv));
+export default async function create(inv: Invocation): Promise<void> {
+  const { bundle, fromImage } = await bundleFor(inv);
+  try {
+    createContainer(inv.store, { ...createRequest(inv), bundle });
+  } catch (e) {
+    if (fromImage) removeImageBundle(bundle, inv.args[0]);
+    throw e;
+  }
 }

@@ -23,6 +23,8 @@ export interface Invocation {
   store: Store;
   flags: Record<string, FlagValue>;
   args: string[];
+  /** What followed `--` (run/create --image: the command to run instead of the image's). */
+  rest?: string[];
 }
 
 function versionText(): string {
@@ -53,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       failureCode = 255;
     }
     const run = (require(p.command.module) as { default: (inv: Invocation) => unknown }).default;
-    await run({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
+    await run({ globals, store: new Store(globals.root), flags: p.flags, args: p.args, rest: p.rest });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error;
