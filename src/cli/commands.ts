@@ -38,6 +38,11 @@ const IMAGE_COMMANDS: CommandSpec[] = [
     flags: [{ long: 'insecure', help: 'plain http (for loopback/test registries)' }, platform,
       { long: 'creds', value: 'user:password', help: 'registry credentials (default: ~/.docker/config.json)' }, imageName, noUnpack,
       { long: 'quiet', short: 'q', help: 'no progress output' }, policy, registriesD, imageRoot] },
+  { name: 'save', args: '<image>...', min: 1, max: 1000, module: './image/save', help: 'write images to an oci-archive or docker-archive (docker load reads it)',
+    flags: [{ long: 'output', short: 'o', value: 'file', help: 'the archive to write' },
+      { long: 'format', value: 'format', default: 'oci-archive', help: 'oci-archive or docker-archive' }, imageRoot] },
+  { name: 'load', args: '', min: 0, max: 0, module: './image/load', help: 'load every image of an archive (docker save, podman save, skiff image save)',
+    flags: [{ long: 'input', short: 'i', value: 'file', help: 'the archive to read' }, platform, policy, imageRoot] },
   { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, module: './image/bundle', help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
     flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
       { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },
@@ -122,5 +127,5 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
+  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, save, load, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
 ];
