@@ -43,6 +43,8 @@ const IMAGE_COMMANDS: CommandSpec[] = [
       { long: 'format', value: 'format', default: 'oci-archive', help: 'oci-archive or docker-archive' }, imageRoot] },
   { name: 'load', args: '', min: 0, max: 0, module: './image/load', help: 'load every image of an archive (docker save, podman save, skiff image save)',
     flags: [{ long: 'input', short: 'i', value: 'file', help: 'the archive to read' }, platform, policy, imageRoot] },
+  { name: 'commit', args: '<bundle> <name>', min: 2, max: 2, module: './image/commit', help: 'make the changes in an overlay bundle a new layer and image on top of its image',
+    flags: [imageRoot] },
   { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, module: './image/bundle', help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
     flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
       { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },
@@ -127,5 +129,5 @@ export const COMMANDS: CommandSpec[] = [
     { long: 'ignore-paused', help: 'allow exec in a paused container' },
   ] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', module: './features' },
-  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, save, load, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
+  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, save, load, commit, bundle, ls, inspect, rm, prune', module: './image', subcommands: IMAGE_COMMANDS },
 ];
