@@ -83,6 +83,11 @@ t.test('several images in one archive; a progress line on a terminal', async (t)
   const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
   t.match(out, /\r\x1b\[Ksaving localhost\/greeter:1: [\d.]+\/[\d.]+ MB \(100%\)/, 'progress line');
   t.match(out, /\r\x1b\[Ksaved localhost\/greeter:1\r?\n$/, 'erased before the result');
+  const loadCmd = `${process.execPath} ${CLI_JS} load -i ${file} --image-root ${path.join(work, 'store-tty')}`;
+  const loaded = execFileSync('script', ['-qec', loadCmd, '/dev/null'], { encoding: 'utf8' });
+  t.match(loaded, /\r\x1b\[Kloading .*two\.tar: \d+ blobs checked/, 'load: a progress line');
+  t.match(loaded, /\r\x1b\[KLoaded image: localhost\/greeter:1 /, 'erased before the result');
+  t.equal(l.stderr, '', 'load: quiet off a terminal');
   const bad = sk(['save', 'nope:1', '-o', path.join(work, 'nope.tar')]);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /image nope:1: no such image/);

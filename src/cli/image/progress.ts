@@ -18,3 +18,20 @@ export function byteProgress(verb: string, out: NodeJS.WriteStream = process.std
     },
   };
 }
+
+/** A count of steps done (load: blobs checked, layers unpacked), same terminal rules. */
+export function stepProgress(verb: string, out: NodeJS.WriteStream = process.stderr): { step: (what: string) => void; done: () => void } {
+  if (!out.isTTY) return { step: () => undefined, done: () => undefined };
+  const counts = new Map<string, number>();
+  let drawn = false;
+  return {
+    step: (what) => {
+      counts.set(what, (counts.get(what) ?? 0) + 1);
+      drawn = true;
+      out.write(`\r\x1b[K${verb}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    },
+    done: () => {
+      if (drawn) out.write('\r\x1b[K');
+    },
+  };
+}
