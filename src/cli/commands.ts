@@ -58,7 +58,7 @@ const IMAGE_COMMANDS: CommandSpec[] = [
 
 // run/create --image: a bundle made from a stored (or pulled) image, removed with the container.
 const fromImage: FlagSpec[] = [
-  { long: 'image', value: 'ref', help: 'run this image (pulled if missing) in a bundle made for the container; -- ARGS replaces its command' },
+  { long: 'image', value: 'ref', help: 'run this image (pulled if missing) in a bundle made for the container; -- ARGS replace its Cmd' },
   imageRoot, policy, registriesD, { long: 'insecure', help: 'pull the image over plain http' },
 ];
 
