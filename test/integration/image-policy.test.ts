@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { execFileSync, spawnSync } from 'child_process';
-import { addImage, cli, snapshot, startRegistry, tarLayout, Registry } from '../fixtures/image/build';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { addImage, cli, freePort, snapshot, startRegistry, tarLayout, Registry } from '../fixtures/image/build';
 import { cosignPayload, ecKey, ecSign, gpgKey, GpgKey, podmanPull, pushAttachment, pushSigned } from '../fixtures/image/signing';
 import { tarArchive } from '../../src/image/tarwrite';
 
@@ -168,6 +168,30 @@ t.test('pull: Skiff accepts and refuses what Podman 4.3 does, and says why in on
     t.equal(p.code === 0, accepted, `${name}: podman ${accepted ? 'accepts' : 'refuses'} (${p.err})`);
   }
   if (sigstoreDisabled) t.comment(`podman: ${sigstoreDisabled}`);
+});
+
+t.test('a lookaside served over http (registries.d names the URL)', async (t) => {
+  // A server of its own process: podman runs under spawnSync, which blocks this one.
+  const port = await freePort();
+  const server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', look, String(port)], { stdio: 'ignore' });
+  t.teardown(() => server.kill('SIGTERM'));
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const home2 = path.join(work, 'home-http');
+  const rd2 = path.join(home2, '.config', 'containers', 'registries.d');
+  fs.mkdirSync(rd2, { recursive: true });
+  fs.writeFileSync(path.join(rd2, 'http.yaml'), `docker:\n  ${host}:\n    lookaside: http://127.0.0.1:${port}\n`);
+  const pol = policy('http', [signedBy(trusted.pub)]);
+  for (const [image, accepted] of [['signed', true], ['other', false], ['unsigned', false]] as const) {
+    const ref = `${host}/${image}:1`;
+    const s = await cli(['pull', ref, '--insecure', '-q', '--policy', pol, '--registries-d', rd2, '--image-root', path.join(work, `store${storeN++}`)]);
+    t.equal(s.code === 0, accepted, `${image}: skiff (${s.err.trim()})`);
+    if (image === 'unsigned') t.match(s.err, new RegExp(`looked in http://127\\.0\\.0\\.1:${port}/unsigned@sha256=`));
+    const p = podmanPull(work, home2, pol, ref);
+    t.equal(p.code === 0, accepted, `${image}: podman (${p.err})`);
+  }
 });
 
 t.test('inspect: the signatures an image came with, and what the policy makes of them', async (t) => {

@@ -34,7 +34,7 @@ async function readLookaside(url: string): Promise<Buffer | undefined> {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImageError(`lookaside ${url}: unsupported URL scheme ${u.protocol}`);
   let r: Response;
   try {
-    r = await fetch(u, { redirect: 'follow' });
+    r = await fetch(u, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
   } catch (e) {
     throw new ImageError(`cannot fetch signature ${url}: ${(e as Error).message}`);
   }
