@@ -115,13 +115,10 @@ export function parse(argv: string[], globals: FlagSpec[], commands: CommandSpec
     command = { ...found, name: `${command.name} ${found.name}` };
     i++;
   }
-  let afterDashes: string[] | undefined;
-  const dashes = command.dashArgs ? argv.indexOf('--', i + 1) : -1;
-  if (dashes >= 0) {
-    afterDashes = argv.slice(dashes + 1);
-    argv = argv.slice(0, dashes);
-  }
   [i, help] = parseFlags(argv, i + 1, command.flags, flags, false, args, command.max);
+  // `--` still ends the flags (an id may start with '-'); what follows the arguments is the
+  // command's own (run --image ID -- ARGS).
+  const afterDashes = command.dashArgs && args.length > command.max && argv.includes('--') ? args.splice(command.max) : undefined;
   if (!help && (args.length < command.min || args.length > command.max)) {
     const n = command.min === command.max ? `exactly ${command.min}` : args.length < command.min ? `at least ${command.min}` : `at most ${command.max}`;
     throw new UsageError(`skiff: "${command.name}" requires ${n} argument(s)`);
