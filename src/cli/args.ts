@@ -25,6 +25,7 @@ export interface CommandSpec {
   // subcommands are what run.
   load?: () => unknown;
   subcommands?: CommandSpec[]; // a group (image): the next word picks one of these
+  dashArgs?: boolean;    // what follows `--` is the command's own (run --image ID -- ARGS)
 }
 
 export type FlagValue = string | boolean | string[] | undefined;
@@ -34,6 +35,8 @@ export interface Parsed {
   command?: CommandSpec;
   flags: Record<string, FlagValue>;
   args: string[];
+  /** After `--`, for a command with dashArgs. */
+  rest?: string[];
   help: boolean;
 }
 
@@ -116,11 +119,14 @@ export function parse(argv: string[], globals: FlagSpec[], commands: CommandSpec
     i++;
   }
   [i, help] = parseFlags(argv, i + 1, command.flags, flags, false, args, command.max);
+  // `--` still ends the flags (an id may start with '-'); what follows the arguments is the
+  // command's own (run --image ID -- ARGS).
+  const afterDashes = command.dashArgs && args.length > command.max && argv.includes('--') ? args.splice(command.max) : undefined;
   if (!help && (args.length < command.min || args.length > command.max)) {
     const n = command.min === command.max ? `exactly ${command.min}` : args.length < command.min ? `at least ${command.min}` : `at most ${command.max}`;
     throw new UsageError(`skiff: "${command.name}" requires ${n} argument(s)`);
   }
-  return { global, command, flags, args, help };
+  return { global, command, flags, args, ...(afterDashes ? { rest: afterDashes } : {}), help };
 }
 
 function flagLines(flags: FlagSpec[]): string {

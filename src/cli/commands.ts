@@ -30,28 +30,43 @@ const imageRoot: FlagSpec = { long: 'image-root', value: 'dir', help: 'image sto
 const platform: FlagSpec = { long: 'platform', value: 'os/arch[/variant]', help: 'platform to pick from a multi-platform image' };
 const imageName: FlagSpec = { long: 'name', value: 'ref', help: 'store the image under this name' };
 const noUnpack: FlagSpec = { long: 'no-unpack', help: 'store the blobs only; the first bundle unpacks the layers' };
+const policy: FlagSpec = { long: 'policy', value: 'file', help: 'signature policy, containers-policy.json(5) (default /etc/containers/policy.json)' };
+const registriesD: FlagSpec = { long: 'registries-d', value: 'dir', help: 'signature locations, containers-registries.d(5) (default /etc/containers/registries.d)' };
 const IMAGE_COMMANDS: CommandSpec[] = [
   { name: 'import', args: '<path>', min: 1, max: 1, load: () => require('./image/import'), help: 'import an image from an OCI layout, oci-archive or docker-archive',
-    flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, imageRoot] },
+    flags: [imageName, { long: 'tag', value: 'tag', help: 'which image of a layout or archive holding several' }, platform, noUnpack, policy, imageRoot] },
   { name: 'pull', args: '<ref>', min: 1, max: 1, load: () => require('./image/pull'), help: 'pull an image from a registry (OCI distribution API)',
     flags: [{ long: 'insecure', help: 'plain http (for loopback/test registries)' }, platform,
       { long: 'creds', value: 'user:password', help: 'registry credentials (default: ~/.docker/config.json)' }, imageName, noUnpack,
-      { long: 'quiet', short: 'q', help: 'no progress output' }, imageRoot] },
+      { long: 'quiet', short: 'q', help: 'no progress output' }, policy, registriesD, imageRoot] },
+  { name: 'save', args: '<image>...', min: 1, max: 1000, load: () => require('./image/save'), help: 'write images to an oci-archive or docker-archive (docker load reads it)',
+    flags: [{ long: 'output', short: 'o', value: 'file', help: 'the archive to write' },
+      { long: 'format', value: 'format', default: 'oci-archive', help: 'oci-archive or docker-archive' }, imageRoot] },
+  { name: 'load', args: '', min: 0, max: 0, load: () => require('./image/load'), help: 'load every image of an archive (docker save, podman save, skiff image save)',
+    flags: [{ long: 'input', short: 'i', value: 'file', help: 'the archive to read' }, platform, policy, imageRoot] },
+  { name: 'commit', args: '<bundle> <name>', min: 2, max: 2, load: () => require('./image/commit'), help: 'make the changes in an overlay bundle a new layer and image on top of its image',
+    flags: [imageRoot] },
   { name: 'bundle', args: '<image> <dir>', min: 2, max: 2, load: () => require('./image/bundle'), help: 'make an OCI runtime bundle (config.json + rootfs) from an image',
     flags: [{ long: 'copy', help: 'flattened copy of the layers instead of an overlayfs mount' },
       { long: 'overlay', help: 'require overlayfs (no fallback to a copy)' }, imageRoot] },
   { name: 'unbundle', args: '<dir>', min: 1, max: 1, load: () => require('./image/unbundle'), help: 'unmount and remove a bundle', flags: [imageRoot] },
   { name: 'ls', aliases: ['list'], args: '', min: 0, max: 0, load: () => require('./image/ls'), help: 'list images with their disk usage',
     flags: [{ long: 'quiet', short: 'q', help: 'names only' }, { long: 'json', help: 'machine-readable output' }, imageRoot] },
-  { name: 'inspect', args: '<image>', min: 1, max: 1, load: () => require('./image/inspect'), help: 'show an image: manifest, config, layers and their disk usage', flags: [imageRoot] },
+  { name: 'inspect', args: '<image>', min: 1, max: 1, load: () => require('./image/inspect'), help: 'show an image: manifest, config, layers, disk usage, signatures and the policy\'s verdict', flags: [policy, imageRoot] },
   { name: 'rm', aliases: ['remove'], args: '<image>...', min: 1, max: 1000, load: () => require('./image/rm'), help: 'remove image names (run prune to free the space)', flags: [imageRoot] },
   { name: 'prune', args: '', min: 0, max: 0, load: () => require('./image/prune'), help: 'remove blobs and layers no image name or bundle uses', flags: [imageRoot] },
 ];
 
+// run/create --image: a bundle made from a stored (or pulled) image, removed with the container.
+const fromImage: FlagSpec[] = [
+  { long: 'image', value: 'ref', help: 'run this image (pulled if missing) in a bundle made for the container; -- ARGS replace its Cmd' },
+  imageRoot, policy, registriesD, { long: 'insecure', help: 'pull the image over plain http' },
+];
+
 export const COMMANDS: CommandSpec[] = [
-  { name: 'create', ...id, flags: createFlags, help: 'create a container', load: () => require('./create') },
-  { name: 'run', ...id, help: 'create and run a container', load: () => require('./run'), flags: [
-    ...createFlags,
+  { name: 'create', ...id, flags: [...createFlags, ...fromImage], help: 'create a container', load: () => require('./create'), dashArgs: true },
+  { name: 'run', ...id, help: 'create and run a container', load: () => require('./run'), dashArgs: true, flags: [
+    ...createFlags, ...fromImage,
     { long: 'detach', short: 'd', help: 'detach from the container process' },
     { long: 'keep', help: 'do not delete the container after it exits' },
     { long: 'no-subreaper', help: 'accepted for runc compatibility' },
@@ -117,5 +132,5 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'check', args: '', min: 0, max: 0, help: 'report the kernel features this host offers a config.json (namespaces, cgroups, seccomp, mounts, ...)', load: () => require('./check'),
     flags: [{ long: 'json', help: 'machine-readable output' }] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', load: () => require('./features') },
-  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, bundle, ls, inspect, rm, prune', subcommands: IMAGE_COMMANDS },
+  { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, save, load, commit, bundle, ls, inspect, rm, prune', subcommands: IMAGE_COMMANDS },
 ];

@@ -3,6 +3,7 @@ import type { CreateRequest } from '../container/create';
 import type { Invocation } from './main';
 import { preserveFds } from './values';
 import { rootlessMode } from '../rootless';
+import { bundleFor, removeImageBundle } from './from-image';
 
 export function createRequest(inv: Invocation): CreateRequest {
   const f = inv.flags;
@@ -15,6 +16,12 @@ export function createRequest(inv: Invocation): CreateRequest {
   };
 }
 
-export default function create(inv: Invocation): void {
-  createContainer(inv.store, createRequest(inv));
+export default async function create(inv: Invocation): Promise<void> {
+  const { bundle, fromImage } = await bundleFor(inv);
+  try {
+    createContainer(inv.store, { ...createRequest(inv), bundle });
+  } catch (e) {
+    if (fromImage) removeImageBundle(bundle, inv.args[0]);
+    throw e;
+  }
 }

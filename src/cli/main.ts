@@ -25,6 +25,8 @@ export interface Invocation {
   store: Store;
   flags: Record<string, FlagValue>;
   args: string[];
+  /** What followed `--` (run/create --image: the command to run instead of the image's). */
+  rest?: string[];
 }
 
 function versionText(): string {
@@ -57,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const mod = p.command.load?.() as { default: (inv: Invocation) => unknown } | undefined;
     if (!mod) throw new UsageError(`skiff: "${p.command.name}" needs a subcommand`);
-    await mod.default({ globals, store: new Store(globals.root), flags: p.flags, args: p.args });
+    await mod.default({ globals, store: new Store(globals.root), flags: p.flags, args: p.args, rest: p.rest });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error;

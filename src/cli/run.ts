@@ -5,16 +5,31 @@ import { destroyLocked, startContainer } from '../container/ops';
 import { supervise } from '../container/supervise';
 import { createRequest } from './create';
 import type { Invocation } from './main';
+import type { ContainerState } from '../container/store';
+import { bundleFor, removeImageBundle } from './from-image';
 
 export default async function run(inv: Invocation): Promise<void> {
   const s = inv.store;
   const id = inv.args[0];
-  const { state, ptyMaster } = createContainer(s, { ...createRequest(inv), relayTerminal: !inv.flags.detach });
+  const { bundle, fromImage } = await bundleFor(inv);
+  // A bundle made from --image goes with the container (here, or at its delete).
+  const destroy = (state: ContainerState) => {
+    destroyLocked(s, state, id);
+    if (fromImage) removeImageBundle(bundle, id);
+  };
+  let made: ReturnType<typeof createContainer>;
+  try {
+    made = createContainer(s, { ...createRequest(inv), bundle, relayTerminal: !inv.flags.detach });
+  } catch (e) {
+    if (fromImage) removeImageBundle(bundle, id);
+    throw e;
+  }
+  const { state, ptyMaster } = made;
   if (inv.flags.detach) {
     try {
       startContainer(s, id);
     } catch (e) {
-      destroyLocked(s, state, id);
+      destroy(state);
       throw e;
     }
     return;
@@ -23,11 +38,11 @@ export default async function run(inv: Invocation): Promise<void> {
   try {
     startContainer(s, id);
   } catch (e) {
-    destroyLocked(s, state, id);
+    destroy(state);
     throw e;
   }
   const code = await exitCode;
   // Someone may have deleted it meanwhile (kill + delete -f from another shell): that is fine.
-  if (!inv.flags.keep) destroyLocked(s, state, id);
+  if (!inv.flags.keep) destroy(state);
   process.exitCode = code;
 }

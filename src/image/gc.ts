@@ -135,6 +135,10 @@ export async function prune(store: Store): Promise<PruneResult> {
       res.freed += removeTree(gone);
       res.layers++;
     }
+    // Signatures go with the last name that reaches the manifest they sign.
+    for (const f of fs.existsSync(store.dir('signatures')) ? fs.readdirSync(store.dir('signatures')) : []) {
+      if (!keep.blobs.has('sha256:' + f.replace(/\.json$/, ''))) fs.rmSync(store.dir('signatures', f), { force: true });
+    }
     // Staging dirs left by crashed commands (their pid is gone).
     for (const n of fs.readdirSync(store.dir('tmp'))) {
       const pid = Number(n.split('-')[1]);

@@ -11,6 +11,7 @@ import { normalizeName } from './refs';
 import type { Platform } from './media';
 import { RefRecord, Store, Staging } from './store';
 import { withLease } from './lease';
+import type { Policy, Transport } from './policy/policy';
 
 export interface ImportOptions {
   name?: string;
@@ -19,6 +20,8 @@ export interface ImportOptions {
   platform?: Platform;
   unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
+  /** containers-policy.json to judge the image by (transport oci, oci-archive or docker-archive). */
+  policy?: Policy;
 }
 
 const SMALL_MAX = 16 << 20;
@@ -116,7 +119,7 @@ async function importLayoutDir(store: Store, dir: string, opts: ImportOptions): 
   if (!fs.existsSync(layoutFile)) throw new ImageError(`${label}: not an OCI image layout (no oci-layout file)`);
   const index = parseJSON<Index>(fs.readFileSync(path.join(dir, 'index.json')), `${label}: index.json`);
   const { desc, name } = chooseInLayout(index, opts, label);
-  return ingestImage(store, withInline(new LayoutSource(dir, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+  return ingestImage(store, withInline(new LayoutSource(dir, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf('oci', dir) });
 }
 
 interface ArchiveContents {
@@ -186,6 +189,38 @@ interface DockerManifestEntry {
   Layers: string[];
 }
 
+/**
+ * Whether an archive is a docker-archive (it has manifest.json) or an oci-archive, reading only
+ * the tar headers (up to the first of manifest.json, index.json): the policy judges an archive by
+ * its transport before anything of it is copied into the store.
+ */
+async function archiveTransport(file: string, label: string): Promise<'docker-archive' | 'oci-archive'> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tar = require('tar-stream') as typeof import('tar-stream');
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  fs.readSync(fd, head, 0, 4, 0);
+  fs.closeSync(fd);
+  let kind: 'docker-archive' | 'oci-archive' | undefined;
+  const extract = tar.extract();
+  const src = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  extract.on('entry', (h, stream, next) => {
+    const name = path.posix.normalize(h.name).replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+    if (name === 'manifest.json') kind = 'docker-archive';
+    else if (name === 'index.json') kind ??= 'oci-archive';
+    stream.on('end', next);
+    stream.on('error', () => undefined); // a truncated entry: the pipeline reports it
+    stream.resume();
+  });
+  try {
+    if (sniffCompression(head) === 'gzip') await pipeline(src, zlib.createGunzip(), extract as never);
+    else await pipeline(src, extract as never);
+  } catch (e) {
+    throw new ImageError(`${label}: the archive is truncated or corrupt (${(e as Error).message})`);
+  }
+  return kind ?? 'oci-archive';
+}
+
 async function importArchive(store: Store, file: string, opts: ImportOptions): Promise<RefRecord> {
   const label = `archive ${file}`;
   const staging = store.stage('import');
@@ -195,7 +230,7 @@ async function importArchive(store: Store, file: string, opts: ImportOptions): P
       const index = parseJSON<Index>(a.small.get('index.json')!, `${label}: index.json`);
       // docker save (25+) writes both; its manifest.json carries the names, index.json the OCI view.
       const { desc, name } = chooseInLayout(index, { ...opts, name: opts.name ?? dockerNameFor(a, opts) }, label);
-      return await ingestImage(store, withInline(new StagedSource(a.blobs, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+      return await ingestImage(store, withInline(new StagedSource(a.blobs, label)), desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf(a.small.has('manifest.json') ? 'docker-archive' : 'oci-archive', file) });
     }
     if (a.small.has('manifest.json')) return await importDocker(store, a, opts, label);
     throw new ImageError(`${label}: neither an OCI archive (no index.json) nor a docker archive (no manifest.json)`);
@@ -259,7 +294,11 @@ async function importDocker(store: Store, a: ArchiveContents, opts: ImportOption
   }));
   const desc: Descriptor = { mediaType: MT.ociManifest, digest: sha256(manifest), size: manifest.length };
   const src = new StagedSource(files, label, new Map([[desc.digest, manifest]]));
-  return ingestImage(store, src, desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress });
+  return ingestImage(store, src, desc, { name, platform: opts.platform, unpack: opts.unpack, progress: opts.progress, source: sourceOf('docker-archive', label.slice('archive '.length)) });
+}
+
+function sourceOf(transport: Exclude<Transport, 'docker'>, input: string): RefRecord['source'] {
+  return { transport, ref: fs.realpathSync(input) };
 }
 
 function isBlobPath(n: string): boolean {
@@ -278,5 +317,27 @@ export async function importImage(store: Store, input: string, opts: ImportOptio
   } catch {
     throw new ImageError(`import ${input}: no such file or directory`);
   }
+  if (opts.policy) await checkPolicy(opts.policy, input, st.isDirectory(), opts);
   return withLease(store, () => (st.isDirectory() ? importLayoutDir(store, input, opts) : importArchive(store, input, opts)));
+}
+
+/**
+ * Refuses the image before anything is stored (not even the store's dirs) when the policy does
+ * not accept it: a layout is judged as transport oci (scope: its path), an archive as
+ * docker-archive or oci-archive by what it holds. None of them carries signatures.
+ */
+async function checkPolicy(policy: Policy, input: string, isDir: boolean, opts: ImportOptions): Promise<void> {
+  const { enforcePolicy } = require('./policy/evaluate') as typeof import('./policy/evaluate');
+  const { localPolicyImage } = require('./policy/sources') as typeof import('./policy/sources');
+  let transport: Exclude<Transport, 'docker'> = 'oci';
+  let label: string;
+  if (isDir) {
+    const l = `layout ${input}`;
+    if (!fs.existsSync(path.join(input, 'oci-layout'))) throw new ImageError(`${l}: not an OCI image layout (no oci-layout file)`);
+    label = chooseInLayout(parseJSON<Index>(fs.readFileSync(path.join(input, 'index.json')), `${l}: index.json`), opts, l).name;
+  } else {
+    transport = await archiveTransport(input, `archive ${input}`);
+    label = opts.name ? normalizeName(opts.name) : `archive ${input}`;
+  }
+  await enforcePolicy(policy, localPolicyImage(transport, input, label, Buffer.alloc(0)));
 }

@@ -29,6 +29,7 @@ export interface IngestOptions {
   /** false: fetch and verify blobs only; the first bundle that needs a layer unpacks it. */
   unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
+  source?: RefRecord['source'];
 }
 
 export type ProgressEvent =
@@ -276,6 +277,7 @@ export async function ingestImage(store: Store, src: BlobSource, top: Descriptor
       digest: r.manifestDesc.digest,
       ...(r.index ? { index: r.index.desc.digest } : {}),
       created: new Date().toISOString(),
+      ...(opts.source ? { source: opts.source } : {}),
     };
     store.setRef(rec);
     return rec;

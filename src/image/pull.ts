@@ -8,6 +8,10 @@ import { RegistryClient, RegistryOptions } from './registry';
 import { RefRecord, Store } from './store';
 import { withLease } from './lease';
 import type { Platform } from './media';
+import type { Policy } from './policy/policy';
+import type { PolicyImage } from './policy/evaluate';
+import { saveSignatures } from './signature/stored';
+import type { RegistriesD } from './signature/registriesd';
 
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;
@@ -16,14 +20,23 @@ export interface PullOptions extends RegistryOptions {
   concurrency?: number;
   unpack?: boolean;
   progress?: (ev: ProgressEvent) => void;
+  /** Checked against the top manifest (what the reference names) before anything is fetched. */
+  policy?: { policy: Policy; registriesD: RegistriesD };
 }
 
 export async function pullImage(store: Store, reference: string, opts: PullOptions = {}): Promise<RefRecord> {
   const ref = parseRegistryRef(reference);
   const name = opts.name ?? (ref.digest ? reference : reference.includes(':', reference.lastIndexOf('/') + 1) ? reference : `${reference}:${ref.tag}`);
   const client = new RegistryClient(ref, name, { ...opts, partialDir: store.dir('tmp', 'partial') });
+  const top = await client.getManifest(ref.digest ?? ref.tag!, 'manifest');
+  let judged: PolicyImage | undefined;
+  if (opts.policy) {
+    const { enforcePolicy } = require('./policy/evaluate') as typeof import('./policy/evaluate');
+    const { dockerPolicyImage } = require('./policy/sources') as typeof import('./policy/sources');
+    judged = dockerPolicyImage(reference, name, client, opts.policy.registriesD, top);
+    await enforcePolicy(opts.policy.policy, judged);
+  }
   return withLease(store, async () => {
-    const top = await client.getManifest(ref.digest ?? ref.tag!, 'manifest');
     const topDesc: Descriptor = { mediaType: top.mediaType || MT.ociManifest, digest: top.digest, size: top.bytes.length };
     const src: BlobSource = {
       readSmall: async (desc, what) => {
@@ -36,7 +49,12 @@ export async function pullImage(store: Store, reference: string, opts: PullOptio
       },
       stageBlob: (desc, file, what) => client.fetchBlob(desc, file, what),
     };
-    return ingestImage(store, src, topDesc, { name, platform: opts.platform, concurrency: opts.concurrency ?? 4, unpack: opts.unpack, progress: opts.progress });
+    const rec = await ingestImage(store, src, topDesc, {
+      name, platform: opts.platform, concurrency: opts.concurrency ?? 4, unpack: opts.unpack, progress: opts.progress, source: { transport: 'docker', ref: reference },
+    });
+    // Kept for inspect; a policy that needed none did not fetch them, and cannot fail on them.
+    if (judged) saveSignatures(store, top.digest, await judged.signatures().catch(() => []));
+    return rec;
   });
 }
 

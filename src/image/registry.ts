@@ -193,8 +193,17 @@ export class RegistryClient {
   }
 
   async getManifest(reference: string, what: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
+    return (await this.findManifest(reference, what, false))!;
+  }
+
+  /** The manifest, or undefined when the registry has none by that reference (404) and missingOk. */
+  async findManifest(reference: string, what: string, missingOk = true): Promise<{ bytes: Buffer; mediaType: string; digest: string } | undefined> {
     const r = await this.get(`/v2/${this.ref.repository}/manifests/${reference}`, { Accept: ACCEPT }, what);
     if (r.status === 401) this.fail(what, `registry ${this.host} refused the credentials`);
+    if (r.status === 404 && missingOk) {
+      r.res.resume();
+      return undefined;
+    }
     if (r.status !== 200) this.fail(what, await this.errorText(r));
     let bytes: Buffer;
     try {

@@ -18,6 +18,8 @@ export interface RefRecord {
   /** The index the manifest was chosen from, kept so `inspect` and prune see it. */
   index?: string;
   created: string;
+  /** Where it came from, so inspect can judge it by the policy as pull or import did. */
+  source?: { transport: 'docker' | 'oci' | 'oci-archive' | 'docker-archive'; ref: string };
 }
 
 export class Store {

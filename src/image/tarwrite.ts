@@ -63,6 +63,11 @@ function pad(n: number): Buffer {
 
 export function tarEntry(e: TarEntry): Buffer {
   const data = e.type === 'file' ? e.data ?? Buffer.alloc(0) : Buffer.alloc(0);
+  return Buffer.concat([tarHeader(e, data.length), data, pad(data.length)]);
+}
+
+/** The pax and ustar headers of an entry whose data (size bytes, then tarPad) the caller streams. */
+export function tarHeader(e: TarEntry, size: number): Buffer {
   const recs: Buffer[] = [paxRecord('path', Buffer.from(e.name))];
   if (e.linkname) recs.push(paxRecord('linkpath', Buffer.from(e.linkname)));
   if (e.uid !== undefined) recs.push(paxRecord('uid', Buffer.from(String(e.uid))));
@@ -71,15 +76,10 @@ export function tarEntry(e: TarEntry): Buffer {
   for (const [k, v] of Object.entries(e.xattrs ?? {})) recs.push(paxRecord(`SCHILY.xattr.${k}`, v));
   for (const [k, v] of Object.entries(e.pax ?? {})) recs.push(paxRecord(k, Buffer.isBuffer(v) ? v : Buffer.from(v)));
   const pax = Buffer.concat(recs);
-  return Buffer.concat([
-    header('PaxHeader', 'x', pax.length, {}),
-    pax,
-    pad(pax.length),
-    header(e.name, TYPEFLAG[e.type], data.length, e),
-    data,
-    pad(data.length),
-  ]);
+  return Buffer.concat([header('PaxHeader', 'x', pax.length, {}), pax, pad(pax.length), header(e.name, TYPEFLAG[e.type], size, e)]);
 }
+
+export const tarPad = pad;
 
 export function tarArchive(entries: TarEntry[]): Buffer {
   return Buffer.concat([...entries.map(tarEntry), Buffer.alloc(1024)]);

@@ -17,6 +17,9 @@ t.test('containerd-style command lines', async (t) => {
   t.same(p('ps -f json id -ef').args, ['id', '-ef'], 'ps arguments are ps\'s own');
   t.same(p('run -d -b=/b id').flags, { bundle: '/b', detach: true, preserveFds: '0' });
   t.same(p('create -- -odd-id').args, ['-odd-id']);
+  t.equal(p('create -- -odd-id').rest, undefined, '-- before the id only ends the flags');
+  const img = p('run --image x id -- -c echo');
+  t.same([img.args, img.rest], [['id'], ['-c', 'echo']], 'run --image ID -- ARGS');
   t.equal(p('rm id').command!.name, 'delete', 'aliases');
 });
 

@@ -23,3 +23,12 @@ export function human(n: number): string {
   }
   return `${i ? n.toFixed(1) : n}${u[i]}`;
 }
+
+/** The signature policy (--policy, else the default file) and registries.d (--registries-d). */
+export function policyOf(inv: Invocation): import('../../image/policy/policy').Policy {
+  return (require('../../image/policy/policy') as typeof import('../../image/policy/policy')).loadPolicy(inv.flags.policy as string | undefined);
+}
+
+export function registriesDOf(inv: Invocation): import('../../image/signature/registriesd').RegistriesD {
+  return (require('../../image/signature/registriesd') as typeof import('../../image/signature/registriesd')).loadRegistriesD(inv.flags.registriesD as string | undefined);
+}
