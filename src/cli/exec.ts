@@ -10,6 +10,7 @@ import { parseJson, toJson } from '../oci/json';
 import { supervise } from '../container/supervise';
 import type { Invocation } from './main';
 import { preserveFds } from './values';
+import { parseSubCgroupArgs } from '../cgroups/sub';
 
 function processFromFlags(inv: Invocation, base: Process): Process {
   const f = inv.flags;
@@ -60,13 +61,13 @@ function processFromFlags(inv: Invocation, base: Process): Process {
 export default async function exec(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const f = inv.flags;
-  if (f.cgroup) throw new SkiffError('host', 'exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
+  const subCgroups = parseSubCgroupArgs(f.cgroup as string[] | undefined);
   const preserve = preserveFds(f.preserveFds);
   const base = loadContainer(inv.store, id).state.config.process!;
   const proc = processFromFlags(inv, base);
   const { pid, ptyMaster } = execProcess(inv.store, {
     id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,
-    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve,
+    consoleSocket: f.consoleSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve, subCgroups,
   });
   if (f.detach) return;
   process.exitCode = await supervise(pid, ptyMaster);

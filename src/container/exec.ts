@@ -14,6 +14,19 @@ import { killAndReap } from '../launch/proc';
 import { crashPoint } from './crash';
 import { native } from '../native';
 import type { Store } from './store';
+import { cgroupsFor } from '../cgroups/manager';
+import { subCgroupRecord } from '../cgroups/sub';
+import type { SubCgroupPaths } from '../cgroups/sub';
+
+// The cgroup step's errors in runc's shape: "unable to start container process: error adding pid ...".
+function placing<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof SkiffError) throw new SkiffError(e.kind, `unable to start container process: ${e.message}`);
+    throw e;
+  }
+}
 
 export interface ExecRequest {
   id: string;
@@ -23,6 +36,8 @@ export interface ExecRequest {
   consoleSocket?: string;
   ignorePaused: boolean;
   preserveFds: number;
+  // exec --cgroup: sub-cgroups of the container's to join instead of its own
+  subCgroups?: SubCgroupPaths;
 }
 
 // Under the container's lock until the process is set up; not while it runs.
@@ -37,17 +52,20 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
   const plan = buildExecPlan(c.state.config, c.state.pid, c.state.rootfs, proc, req.preserveFds);
-  const { relayEnd, fds } = attachConsole(plan, proc, req.consoleSocket);
-  const cgroupFd = c.cgroups.cloneIntoFd();
-  plan.cgroupFd = cgroupFd;
+  const cgroups = req.subCgroups ? cgroupsFor(subCgroupRecord(c.cgroups.record, req.subCgroups)) : c.cgroups;
   let pid = 0;
   let channel: SyncChannel | undefined;
+  let cgroupFd: number | undefined;
+  let fds: number[] = [];
   try {
+    cgroupFd = plan.cgroupFd = placing(() => cgroups.cloneIntoFd());
+    const console = attachConsole(plan, proc, req.consoleSocket);
+    fds = console.fds;
     ({ pid, channel } = spawn(plan, {
       errorPrefix: 'unable to start container process: ',
       placed: (pid) => {
         crashPoint('exec', 'spawned');
-        c.cgroups.join(pid);
+        placing(() => cgroups.join(pid));
       },
       exitedDuringSetup: () => new SkiffError('setup', 'exec: the process exited during setup'),
     }));
@@ -55,7 +73,7 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
     channel.expectEof();
     if (req.pidFile) writePidFile(req.pidFile, pid);
     let ptyMaster: number | undefined;
-    if (relayEnd !== undefined) ptyMaster = native().recvFd(relayEnd).fd;
+    if (console.relayEnd !== undefined) ptyMaster = native().recvFd(console.relayEnd).fd;
     return { pid, ptyMaster };
   } catch (e) {
     if (pid > 0) killAndReap(pid);

@@ -73,7 +73,8 @@ export function startContainer(store: Store, id: string): ContainerState {
 export function killContainer(store: Store, id: string, signal: string | undefined, all: boolean): void {
   const sig = parseSignal(signal ?? 'SIGTERM');
   withContainer(store, id, (c) => {
-    assertAllowed('kill', c.status, id);
+    // runc: --all signals whatever is left in the cgroup, so a stopped container is no error.
+    if (!(all && c.status === 'stopped')) assertAllowed('kill', c.status, id);
     const pids = all ? c.cgroups.pids() : [c.state.pid];
     for (const pid of pids) {
       try {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { DeviceRule, Resources } from '../../oci/spec';
 import type { CgroupView, Cgroups, OomWatch, V1Record } from '../manager';
 import type { ApplyOptions } from '../writer';
-import { FsCgroups, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
+import { FsCgroups, addProcess, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
 import { writeDeviceRules } from './devices';
 
 // A new v1 cpuset starts with no cpus and no mems, and refuses tasks (ENOSPC) until they are
@@ -44,7 +44,7 @@ export class V1Cgroups extends FsCgroups<V1Record> implements Cgroups {
   }
 
   join(pid: number): void {
-    for (const dir of this.dirs()) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    for (const dir of this.dirs()) addProcess(dir, pid);
   }
 
   applyResources(r: Resources | undefined, opts: ApplyOptions = {}): void {
