@@ -7,6 +7,7 @@ import type { Spec } from './spec';
 import { IntRange, U16, U32, U64, exactInteger, integerProblem, parseJson } from './json';
 import { checkResources } from '../cgroups/resources';
 import { normalizeSeccomp } from './seccomp';
+import { SPEC_SHAPE, foldKeys } from './keys';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -228,7 +229,8 @@ function checkLinux(l: Record<string, Json>): void {
         const o = obj(d, n);
         bool(o.allow, `${n}.allow`);
         if (o.type !== undefined && !['a', 'c', 'b'].includes(o.type as string)) throw invalid(`${n}.type`, 'must be a, c or b');
-        if (o.access !== undefined && !/^[rwm]+$/.test(str(o.access, `${n}.access`))) throw invalid(`${n}.access`, 'must be made of r, w and m');
+        // runc ignores letters other than r, w and m ("rwa"); none of them is no access at all.
+        if (o.access !== undefined && !/[rwm]/.test(str(o.access, `${n}.access`))) throw invalid(`${n}.access`, 'must hold at least one of r, w and m');
         if (o.major !== undefined && o.major !== null) int(o.major, `${n}.major`, DEVICE_NUMBER);
         if (o.minor !== undefined && o.minor !== null) int(o.minor, `${n}.minor`, DEVICE_NUMBER);
       });
@@ -296,5 +298,5 @@ export function parseSpec(text: string): Spec {
   } catch (e) {
     throw new SkiffError('config', `config.json: invalid JSON: ${(e as Error).message}`);
   }
-  return validateSpec(raw);
+  return validateSpec(foldKeys(raw, SPEC_SHAPE));
 }
