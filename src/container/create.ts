@@ -20,6 +20,7 @@ import { killAndReap, pidStartTime } from '../launch/proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
+import { logDebug } from '../log';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 
@@ -175,6 +176,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
+  logDebug(`create ${req.id}: bundle ${bundle}, config.json checked, rootfs ${rootfs}`);
   const { dir: stateDir, unlock } = store.claim(req.id);
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
@@ -189,6 +191,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     crashPoint('create', 'recorded');
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, m.cgroups, req);
     prepareHost(store, m, plan);
+    logDebug(`create ${req.id}: cgroups made and limits applied; cloning the init`);
     const spawned = spawn(plan, {
       placed: (pid) => placeInit(m, plan, pid),
       createRuntime: (pid) => runRuntimeHooks(m, pid),
@@ -202,6 +205,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
       spawned.channel.close();
     }
     crashPoint('create', 'committed');
+    logDebug(`create ${req.id}: init ${pid} waits on the exec fifo for start`);
     let ptyMaster: number | undefined;
     if (m.relayEnd !== undefined) {
       ptyMaster = native().recvFd(m.relayEnd).fd;

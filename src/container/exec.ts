@@ -12,6 +12,7 @@ import type { Loaded } from './ops';
 import { assertAllowed } from './status';
 import { killAndReap } from '../launch/proc';
 import { crashPoint } from './crash';
+import { logDebug } from '../log';
 import { native } from '../native';
 import type { Store } from './store';
 import { cgroupsFor } from '../cgroups/manager';
@@ -70,7 +71,9 @@ function spawnExec(c: Loaded, req: ExecRequest): { pid: number; ptyMaster?: numb
       exitedDuringSetup: () => new SkiffError('setup', 'exec: the process exited during setup'),
     }));
     crashPoint('exec', 'ready');
+    logDebug(`exec ${req.id}: process ${pid} is about to exec ${JSON.stringify(proc.args?.[0] ?? '')}`);
     channel.expectEof();
+    logDebug(`exec ${req.id}: process ${pid} exec'd`);
     if (req.pidFile) writePidFile(req.pidFile, pid);
     let ptyMaster: number | undefined;
     if (console.relayEnd !== undefined) ptyMaster = native().recvFd(console.relayEnd).fd;

@@ -10,7 +10,7 @@ import { assertAllowed, Status } from './status';
 import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
 import { hookState, runHooks, writeHookState } from '../launch/hooks';
-import { logWarn } from '../log';
+import { logDebug, logWarn } from '../log';
 import { isAlive } from '../launch/proc';
 import { crashPoint } from './crash';
 
@@ -54,6 +54,7 @@ export function startContainer(store: Store, id: string): ContainerState {
       throw new SkiffError('setup', `container ${id}: init exited before it could start`);
     }
     crashPoint('start', 'fifo-opened');
+    logDebug(`start ${id}: exec fifo opened, init ${c.state.pid} runs the user process`);
     fs.rmSync(store.fifoPath(id), { force: true });
     c.state.started = true;
     store.save(c.state, id);
@@ -76,6 +77,7 @@ export function killContainer(store: Store, id: string, signal: string | undefin
     // runc: --all signals whatever is left in the cgroup, so a stopped container is no error.
     if (!(all && c.status === 'stopped')) assertAllowed('kill', c.status, id);
     const pids = all ? c.cgroups.pids() : [c.state.pid];
+    logDebug(`kill ${id}: signal ${sig} to ${pids.length ? pids.join(' ') : 'no process'}`);
     for (const pid of pids) {
       try {
         process.kill(pid, sig);
@@ -112,6 +114,7 @@ function killAll(c: Loaded): void {
 // whatever still lives whatever the status says: a create cut short is "stopped" and may
 // have left a process in its cgroup.
 export function destroy(store: Store, c: Loaded): void {
+  logDebug(`delete ${c.id}: killing what is left, removing cgroups and state`);
   killAll(c);
   crashPoint('delete', 'killed');
   const busy = c.cgroups.destroy();

@@ -5,6 +5,7 @@ import { SkiffError, goQuote } from '../errors';
 import { native, Sync } from '../native';
 import type { NativePlan, SyncMessage } from '../native';
 import { killAndReap } from './proc';
+import { logDebug } from '../log';
 
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
 export function describeChildError(m: SyncMessage): string {
@@ -82,13 +83,19 @@ export interface SpawnSteps {
 // reaped before this throws; on success the caller owns both the pid and the channel.
 export function spawn(plan: NativePlan, steps: SpawnSteps): { pid: number; channel: SyncChannel } {
   const { pid, syncFd } = native().spawnInit(plan);
+  logDebug(`spawn: cloned child ${pid}, it waits for GO`);
   const channel = new SyncChannel(syncFd, steps.errorPrefix ?? '');
   try {
     steps.placed(pid);
+    logDebug(`spawn: child ${pid} placed (id maps, cgroups); sending GO`);
     channel.send(Sync.Go);
     for (;;) {
       const m = channel.expect(steps.createRuntime ? [Sync.CreateRuntime, Sync.Ready] : [Sync.Ready], steps.exitedDuringSetup);
-      if (m.type === Sync.Ready) return { pid, channel };
+      if (m.type === Sync.Ready) {
+        logDebug(`spawn: child ${pid} is READY: namespaces joined, rootfs and credentials set up`);
+        return { pid, channel };
+      }
+      logDebug(`spawn: child ${pid} asks for the createRuntime hooks (mounts done, before pivot_root)`);
       steps.createRuntime!(pid);
       channel.send(Sync.HooksDone);
     }
