@@ -103,6 +103,17 @@ function provisionalState(req: CreateRequest, spec: Spec, bundle: string, rootfs
   };
 }
 
+// The seccomp agent's socket, with runc's words when it cannot be reached (clients match
+// "failed to connect with seccomp agent").
+function connectAgent(listenerPath: string): number {
+  try {
+    return native().connectUnix(listenerPath);
+  } catch (e) {
+    const cause = (e as Error).message.replace(/^.*: /, '');
+    throw new SkiffError('setup', `failed to connect with seccomp agent specified in the seccomp profile: connect ${listenerPath}: ${cause.charAt(0).toLowerCase()}${cause.slice(1)}`);
+  }
+}
+
 // Everything on the host the init needs before clone: terminal, cgroups, fifo, agent, hooks.
 function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   const console = attachConsole(plan, m.spec.process!, m.req.consoleSocket);
@@ -121,7 +132,7 @@ function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   const listenerPath = m.spec.linux?.seccomp?.listenerPath as string | undefined;
   if (listenerPath) {
     // Connected now, so a missing agent is a create error before anything runs.
-    plan.seccompListenerFd = native().connectUnix(listenerPath);
+    plan.seccompListenerFd = connectAgent(listenerPath);
     m.fds.add(plan.seccompListenerFd);
   }
   plan.createContainerHooks = nativeHooks(m.spec.hooks?.createContainer);

@@ -1,11 +1,13 @@
 // Config parsing as lenient as runc's where runc is lenient (Go's encoding/json): keys that
 // match a field without case, device access letters other than r, w and m, an exec
-// process.json without a user (or capabilities). Side by side with runc 1.1.5.
+// process.json without a user (or capabilities); and where runc refuses, its words, which
+// clients match. Side by side with runc 1.1.5.
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime } from '../lib/harness';
+import { leftBehind, makeBundle, runc, skiff, tmpDir, uniqueId, Runtime } from '../lib/harness';
 import { readCg } from './cgroups-helpers';
+import type { Spec } from '../../src/oci/spec';
 
 const sk = skiff();
 const rc = runc();
@@ -105,4 +107,32 @@ t.test('exec -p: no user is 0:0 (no uid, no gid: 0); keys without case; no capab
     t.equal(s.stdout, a.stdout, `${name}: ${JSON.stringify(a.stdout)}`);
   }
   for (const [rt, id] of ids) rt.run(['delete', '-f', id]);
+});
+
+t.test('refusals in runc\'s words: unified on v1, proc over a symlink, an unreachable seccomp agent', async (t) => {
+  const dir = tmpDir('parity-cfg');
+  fs.writeFileSync(path.join(dir, 'not-a-socket'), '');
+  const agent = (listenerPath: string) => (s: Spec) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+  };
+  const cases: [string, ReturnType<typeof makeBundle>, string][] = [
+    ['unified on a v1 host', makeBundle({ edit: (s) => { s.linux!.resources = { unified: { 'memory.high': '1' } }; } }), 'invalid configuration: '],
+    ['no agent at listenerPath', makeBundle({ edit: agent(path.join(dir, 'missing.sock')) }), 'failed to connect with seccomp agent specified in the seccomp profile: '],
+    ['listenerPath not a socket', makeBundle({ edit: agent(path.join(dir, 'not-a-socket')) }), 'failed to connect with seccomp agent specified in the seccomp profile: '],
+  ];
+  const symlinked = makeBundle({ copyRootfs: true });
+  fs.rmSync(path.join(symlinked.rootfs, 'proc'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(symlinked.rootfs, 'realproc'));
+  fs.symlinkSync('realproc', path.join(symlinked.rootfs, 'proc'));
+  cases.push(['masked paths over a symlinked /proc', symlinked, 'filesystem \\"proc\\" must be mounted on ordinary directory']);
+  for (const [name, b, want] of cases) {
+    for (const rt of both) {
+      const id = uniqueId(`parity-cfg-${rt.name}`);
+      const r = rt.run(['run', '-b', b.dir, id]);
+      t.equal(r.code, 1, `${name}: ${rt.name} refuses`);
+      t.ok(r.stderr.includes(want), `${name}: ${rt.name} says ${JSON.stringify(want)}: ${r.stderr.trim()}`);
+      t.same(leftBehind(rt, id), [], `${name}: ${rt.name} leaves nothing behind`);
+    }
+  }
+  t.match(sk.run(['run', '-b', cases[1][1].dir, uniqueId('parity-cfg')]).stderr, /seccomp profile: connect \S+missing.sock: no such file or directory/, 'the path and the errno');
 });
