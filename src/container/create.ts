@@ -20,7 +20,7 @@ import { killAndReap, pidStartTime } from '../launch/proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
-import { logDebug } from '../log';
+import { logDebug, logWarn } from '../log';
 import { writeFileAtomic } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 
@@ -101,6 +101,15 @@ function provisionalState(req: CreateRequest, spec: Spec, bundle: string, rootfs
     annotations: spec.annotations, initStartTime: '', started: false, cgroup, config: spec,
     creating: { pid: process.pid, startTime: pidStartTime(process.pid) ?? '' },
   };
+}
+
+// A cgroup that exists already (a pod's, a cgroupsPath shared on purpose), as runc's factory
+// judges it: frozen is refused (the init would stop there and run never return), processes
+// in it get runc's warning.
+function checkExistingCgroup(cgroups: Cgroups): void {
+  if (cgroups.isFrozen()) throw new SkiffError('setup', "container's cgroup unexpectedly frozen");
+  const pids = cgroups.pids();
+  if (pids.length) logWarn(`container's cgroup is not empty: ${pids.length} process(es) found`);
 }
 
 // The seccomp agent's socket, with runc's words when it cannot be reached (clients match
@@ -187,6 +196,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
+  checkExistingCgroup(cgroupsFor(cgroupRecord));
   logDebug(`create ${req.id}: bundle ${bundle}, config.json checked, rootfs ${rootfs}`);
   const { dir: stateDir, unlock } = store.claim(req.id);
   const m: Making = {
