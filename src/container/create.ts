@@ -196,9 +196,17 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id);
-  checkExistingCgroup(cgroupsFor(cgroupRecord));
   logDebug(`create ${req.id}: bundle ${bundle}, config.json checked, rootfs ${rootfs}`);
   const { dir: stateDir, unlock } = store.claim(req.id);
+  try {
+    // After the claim, so a taken id is "exists", not judged by its container's cgroup; outside
+    // the undo below, which would remove a cgroup that is not ours.
+    checkExistingCgroup(cgroupsFor(cgroupRecord));
+  } catch (e) {
+    store.remove(req.id);
+    unlock();
+    throw e;
+  }
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
     cgroups: cgroupsFor(cgroupRecord), fds: new Set(),

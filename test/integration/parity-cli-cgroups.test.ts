@@ -110,3 +110,17 @@ t.test('v1: an existing pod cgroup with an empty cpuset is filled, so the contai
   t.same(results[0], { before: '', run: 0, podCpus: true, podMems: true, update: 0, cpus: '0', quota: '25000' }, 'runc');
   t.same(results[1], results[0], 'skiff: the same');
 });
+
+t.test('a taken id is "already exists", even when its container is paused (its cgroup frozen)', async (t) => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  for (const rt of both) {
+    const id = uniqueId(`parity-cg-${rt.name}`);
+    t.equal(rt.run(['run', '-d', '-b', b.dir, id]).code, 0);
+    t.equal(rt.run(['pause', id]).code, 0);
+    const r = rt.run(['create', '-b', b.dir, id]);
+    t.equal(r.code, 1, `${rt.name}: refused`);
+    t.match(r.stderr, /container with given ID already exists/, `${rt.name}: runc's words`);
+    t.equal(rt.state(id).status, 'paused', `${rt.name}: the container is untouched`);
+    rt.run(['delete', '-f', id]);
+  }
+});
