@@ -33,6 +33,7 @@
 
 namespace skiff {
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info);  // seccomp.cc
+Napi::Value SeccompVersion(const Napi::CallbackInfo& info);  // seccomp.cc
 void RegisterCgroupNative(Napi::Env env, Napi::Object exports);  // cgroup_bpf.cc
 void RegisterPidfdNative(Napi::Env env, Napi::Object exports);  // pidfd.cc
 void RegisterNetdevNative(Napi::Env env, Napi::Object exports);  // netdev.cc
@@ -414,6 +415,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitExited", Napi::Function::New(env, WaitExited));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));

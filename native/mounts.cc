@@ -95,8 +95,11 @@ void do_mount(int root_fd, const MountSpec& m) {
       bool is_link = fstat(lfd, &st) == 0 && S_ISLNK(st.st_mode);
       bool is_dir = S_ISDIR(st.st_mode);
       close(lfd);
-      if (is_link) fail("mount destination is a symlink", ELOOP, m.destination);
-      if (!is_dir) fail("mount destination is not a directory", ENOTDIR, m.destination);
+      // runc's words, which its users match: "filesystem "proc" must be mounted on ordinary directory".
+      bool proc = strcmp(m.fstype, "proc") == 0;
+      const char* why = proc ? "filesystem \"proc\" must be mounted on ordinary directory" : "filesystem \"sysfs\" must be mounted on ordinary directory";
+      if (is_link) fail(why, ELOOP, m.destination);
+      if (!is_dir) fail(why, ENOTDIR, m.destination);
     }
   }
   int tfd = open_target(root_fd, m.destination, m.bind ? m.source_is_dir : true);

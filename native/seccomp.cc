@@ -96,4 +96,10 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, buf.data(), buf.size());
 }
 
+// seccompVersion() -> "2.5.4": the libseccomp this build runs with (skiff --version).
+Napi::Value SeccompVersion(const Napi::CallbackInfo& info) {
+  const scmp_version* v = seccomp_version();
+  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+}
+
 }  // namespace skiff

@@ -12,20 +12,33 @@ let options: LogOptions = {};
 
 export function configureLog(o: LogOptions): void {
   options = o;
+  // runc opens --log at start-up (O_CREAT|O_APPEND), whether or not anything is written.
+  if (o.log) {
+    try {
+      fs.closeSync(fs.openSync(o.log, 'a'));
+    } catch {
+      // write() falls back to stderr
+    }
+  }
 }
+
+export type LogFields = Record<string, string | number>;
 
 function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-function line(level: string, msg: string): string {
+// logrus's shapes: fields after msg in text (key=value, quoted only when needed), merged
+// into the object in JSON.
+function line(level: string, msg: string, fields: LogFields = {}): string {
   const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  if (options.logFormat === 'json') return JSON.stringify({ level, msg, time }) + '\n';
-  return `time=${quote(time)} level=${level} msg=${quote(msg)}\n`;
+  if (options.logFormat === 'json') return JSON.stringify({ ...fields, level, msg, time }) + '\n';
+  const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${/^[\w./:-]+$/.test(String(v)) ? v : quote(String(v))}`).join('');
+  return `time=${quote(time)} level=${level} msg=${quote(msg)}${extra}\n`;
 }
 
-function write(level: string, msg: string): void {
-  const text = line(level, msg);
+function write(level: string, msg: string, fields?: LogFields): void {
+  const text = line(level, msg, fields);
   if (options.log) {
     try {
       fs.appendFileSync(options.log, text);
@@ -47,6 +60,7 @@ export function logWarn(msg: string): void {
   write('warning', msg);
 }
 
-export function logDebug(msg: string): void {
-  if (options.debug) write('debug', msg);
+// --debug: runc's level=debug lines, one per step of create, start, exec and the wait.
+export function logDebug(msg: string, fields?: LogFields): void {
+  if (options.debug) write('debug', msg, fields);
 }

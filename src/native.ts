@@ -189,6 +189,8 @@ export interface Addon {
   waitPid(pid: number): Promise<ExitStatus | null>;
   waitExited(pids: number[]): void;
   compileSeccomp(profile: object): Buffer;
+  // The version of the libseccomp the addon runs with, "2.5.4".
+  seccompVersion(): string;
   connectUnix(path: string, what?: string): number;
   socketPair(): [number, number];
   recvFd(sock: number): { fd: number; name: string };

@@ -13,6 +13,13 @@ export const DEFAULT_ALLOWED: DeviceRule[] = [
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
 ];
 
+// runc reads an access string letter by letter and ignores what is not r, w or m ("rwa" is
+// rw); absent means all three.
+export function devicePermissions(access: string | undefined): string {
+  if (access === undefined) return 'rwm';
+  return ['r', 'w', 'm'].filter((c) => access.includes(c)).join('');
+}
+
 export function effectiveRules(configured: DeviceRule[] | undefined): DeviceRule[] {
-  return [...(configured ?? []), ...DEFAULT_ALLOWED];
+  return [...(configured ?? []).map((r) => ({ ...r, access: devicePermissions(r.access) })), ...DEFAULT_ALLOWED];
 }

@@ -36,6 +36,17 @@ export function freezeAndWait(file: string | undefined, value: string, frozen: (
   if (!frozen()) throw new Error('the freezer did not freeze every task');
 }
 
+// Puts pid into the cgroup at dir, in runc's words when it cannot ("error adding pid ...": what
+// runc's tests and callers of exec --cgroup match).
+export function addProcess(dir: string, pid: number): void {
+  const file = path.join(dir, 'cgroup.procs');
+  try {
+    fs.writeFileSync(file, String(pid));
+  } catch (e) {
+    throw new SkiffError('setup', `error adding pid ${pid} to cgroups: failed to write ${pid}: open ${file}: ${errnoText(e as NodeJS.ErrnoException)}`);
+  }
+}
+
 // The part of a cgroupfs driver that does not depend on the version.
 export abstract class FsCgroups<R extends CgroupRecord> {
   private made: string[] = [];

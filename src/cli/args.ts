@@ -136,7 +136,8 @@ function flagLines(flags: FlagSpec[]): string {
   return flags.map((f) => `   ${left(f).padEnd(width)}${f.help}${f.default && f.value ? ` (default: ${f.default})` : ''}`).join('\n');
 }
 
-export function usage(globals: FlagSpec[], commands: CommandSpec[], command?: CommandSpec): string {
+// `version`: the VERSION section of the top-level help, as runc shows it.
+export function usage(globals: FlagSpec[], commands: CommandSpec[], command?: CommandSpec, version?: string): string {
   if (command?.subcommands) {
     const subs = command.subcommands;
     const width = Math.max(...subs.map((c) => c.name.length)) + 2;
@@ -148,6 +149,12 @@ export function usage(globals: FlagSpec[], commands: CommandSpec[], command?: Co
       (command.flags.length ? `\nOPTIONS:\n${flagLines(command.flags)}\n` : '');
   }
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
-  return 'NAME:\n   skiff - a low-level OCI container runtime\n\nUSAGE:\n   skiff [global options] command [command options] [arguments...]\n\n' +
-    `COMMANDS:\n${commands.map((c) => `   ${c.name.padEnd(width)}${c.help}`).join('\n')}\n\nGLOBAL OPTIONS:\n${flagLines(globals)}\n`;
+  // runc's layout: scripts read line 2 ("<name> - Open Container Initiative runtime").
+  return 'NAME:\n   skiff - Open Container Initiative runtime\n\n' +
+    'skiff is a command line client for running applications packaged according to the Open\n' +
+    'Container Initiative (OCI) format; it takes runc\'s commands, flags and exit codes.\n\n' +
+    'USAGE:\n   skiff [global options] command [command options] [arguments...]\n\n' +
+    (version ? `VERSION:\n   ${version}\n` : '') +
+    `COMMANDS:\n${commands.map((c) => `   ${c.name.padEnd(width)}${c.help}`).join('\n')}\n\n` +
+    `GLOBAL OPTIONS:\n${flagLines([...globals, { long: 'help', short: 'h', help: 'show help' }])}\n`;
 }

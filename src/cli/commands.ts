@@ -63,6 +63,34 @@ const fromImage: FlagSpec[] = [
   imageRoot, policy, registriesD, { long: 'insecure', help: 'pull the image over plain http' },
 ];
 
+// checkpoint and restore take runc's flags and check them; CRIU itself is not supported.
+const criu = (f: string, help: string, value?: string): FlagSpec => ({ long: f, help, ...(value ? { value } : {}) });
+const criuShared: FlagSpec[] = [
+  criu('image-path', 'path for saving criu image files', 'value'), criu('work-path', 'path for saving work files and logs', 'value'),
+  criu('tcp-established', 'allow open tcp connections'), criu('ext-unix-sk', 'allow external unix sockets'),
+  criu('shell-job', 'allow shell jobs'), criu('file-locks', 'handle file locks, for safety'),
+  criu('manage-cgroups-mode', "cgroups mode: 'soft' (default), 'full' and 'strict'", 'value'),
+  { long: 'empty-ns', value: 'value', repeat: true, help: "create a namespace, but don't restore its properties" },
+  criu('auto-dedup', 'enable auto deduplication of memory images'), criu('lazy-pages', 'use userfaultfd to lazily restore memory pages'),
+];
+const CRIU_COMMANDS: CommandSpec[] = [
+  { name: 'checkpoint', ...id, help: 'checkpoint a running container (not supported: skiff has no CRIU support)', load: () => require('./checkpoint'), flags: [
+    ...criuShared, criu('parent-path', 'path for previous criu image files in pre-dump', 'value'),
+    criu('leave-running', 'leave the process running after checkpointing'),
+    { long: 'status-fd', value: 'value', default: '-1', help: 'criu writes \\0 to this FD once lazy-pages is ready' },
+    criu('page-server', 'ADDRESS:PORT of the page server', 'value'),
+    criu('pre-dump', 'dump container\'s memory information only, leave the container running after this'),
+  ] },
+  { name: 'restore', ...id, help: 'restore a container from a previous checkpoint (not supported: skiff has no CRIU support)', load: () => require('./restore'), flags: [
+    ...criuShared, bundle, consoleSocket, pidFile,
+    { long: 'detach', short: 'd', help: "detach from the container's process" },
+    criu('no-subreaper', 'disable the use of the subreaper used to reap reparented processes'),
+    criu('no-pivot', 'do not use pivot root to jail process inside rootfs'),
+    criu('lsm-profile', 'Specify an LSM profile to be used during restore in the form of TYPE:NAME.', 'value'),
+    criu('lsm-mount-context', 'Specify an LSM mount context to be used during restore.', 'value'),
+  ] },
+];
+
 export const COMMANDS: CommandSpec[] = [
   { name: 'create', ...id, flags: [...createFlags, ...fromImage], help: 'create a container', load: () => require('./create'), dashArgs: true },
   { name: 'run', ...id, help: 'create and run a container', load: () => require('./run'), dashArgs: true, flags: [
@@ -132,5 +160,6 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'check', args: '', min: 0, max: 0, help: 'report the kernel features this host offers a config.json (namespaces, cgroups, seccomp, mounts, ...)', load: () => require('./check'),
     flags: [{ long: 'json', help: 'machine-readable output' }] },
   { name: 'features', args: '', min: 0, max: 0, flags: [], help: 'show the enabled features', load: () => require('./features') },
+  ...CRIU_COMMANDS,
   { name: 'image', args: '<command> [arguments...]', min: 0, max: 0, flags: [], help: 'the image layer store: import, pull, save, load, commit, bundle, ls, inspect, rm, prune', subcommands: IMAGE_COMMANDS },
 ];

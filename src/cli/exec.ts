@@ -7,21 +7,44 @@ import { loadContainer } from '../container/ops';
 import { checkProcess, envProblem } from '../oci/validate';
 import type { Process } from '../oci/spec';
 import { parseJson, toJson } from '../oci/json';
+import { PROCESS_SHAPE, foldKeys } from '../oci/keys';
 import { supervise } from '../container/supervise';
 import type { Invocation } from './main';
 import { preserveFds } from './values';
+import { parseSubCgroupArgs } from '../cgroups/sub';
+
+// What runc's exec takes from the container's own process when a process.json leaves it out
+// (libcontainer's newInitConfig): without this a process.json with no capabilities would
+// run with every capability the runtime holds.
+function inheritFromContainer(p: Record<string, unknown>, base: Process): void {
+  if (p.capabilities === undefined || p.capabilities === null) p.capabilities = base.capabilities;
+  if (p.noNewPrivileges === undefined || p.noNewPrivileges === null) p.noNewPrivileges = base.noNewPrivileges;
+  if (!p.apparmorProfile) p.apparmorProfile = base.apparmorProfile;
+  if (!p.selinuxLabel) p.selinuxLabel = base.selinuxLabel;
+  if (!Array.isArray(p.rlimits) || p.rlimits.length === 0) p.rlimits = base.rlimits;
+  for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];
+}
 
 function processFromFlags(inv: Invocation, base: Process): Process {
   const f = inv.flags;
   if (f.process) {
-    let raw: unknown;
+    let raw: Record<string, unknown>;
     try {
-      raw = parseJson(fs.readFileSync(String(f.process), 'utf8'));
+      raw = foldKeys(parseJson(fs.readFileSync(String(f.process), 'utf8')), PROCESS_SHAPE) as Record<string, unknown>;
     } catch (e) {
       throw new SkiffError('config', `exec: process file ${f.process}: ${(e as Error).message}`);
     }
-    checkProcess(raw as Record<string, unknown>);
-    return raw as Process;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SkiffError('config', `exec: process file ${f.process}: must be a JSON object`);
+    // runc decodes into Go's zero values: no user (or no uid, no gid) is root.
+    if (raw.user === undefined) raw.user = {};
+    const user = raw.user as Record<string, unknown>;
+    if (typeof user === 'object' && user !== null) {
+      user.uid ??= 0;
+      user.gid ??= 0;
+    }
+    inheritFromContainer(raw, base);
+    checkProcess(raw);
+    return raw as unknown as Process;
   }
   const args = inv.args.slice(1);
   if (args.length === 0) throw new SkiffError('usage', 'exec: args must not be empty');
@@ -60,13 +83,13 @@ function processFromFlags(inv: Invocation, base: Process): Process {
 export default async function exec(inv: Invocation): Promise<void> {
   const id = inv.args[0];
   const f = inv.flags;
-  if (f.cgroup) throw new SkiffError('host', 'exec: --cgroup (a sub-cgroup) is not supported by skiff yet');
+  const subCgroups = parseSubCgroupArgs(f.cgroup as string[] | undefined);
   const preserve = preserveFds(f.preserveFds);
   const base = loadContainer(inv.store, id).state.config.process!;
   const proc = processFromFlags(inv, base);
   const { pid, ptyMaster } = execProcess(inv.store, {
     id, process: proc, detach: f.detach === true, pidFile: f.pidFile as string | undefined,
-    consoleSocket: f.consoleSocket as string | undefined, pidfdSocket: f.pidfdSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve,
+    consoleSocket: f.consoleSocket as string | undefined, pidfdSocket: f.pidfdSocket as string | undefined, ignorePaused: f.ignorePaused === true, preserveFds: preserve, subCgroups,
   });
   if (f.detach) return;
   process.exitCode = await supervise(pid, ptyMaster);

@@ -8,7 +8,7 @@ import { COMMANDS, GLOBAL_FLAGS } from './commands';
 import { out } from './output';
 import { defaultRoot } from '../rootless';
 
-export const VERSION = '0.1.0';
+import { versionText } from './version';
 
 export interface Globals {
   root: string;
@@ -29,10 +29,6 @@ export interface Invocation {
   rest?: string[];
 }
 
-function versionText(): string {
-  return `skiff version ${VERSION}\ncommit: ${process.env.SKIFF_COMMIT ?? 'unknown'}\nspec: 1.2.0\n`;
-}
-
 export async function main(argv: string[]): Promise<number> {
   let prefix = '';
   let failureCode = 1;
@@ -43,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     if (globals.logFormat !== 'text' && globals.logFormat !== 'json') throw new UsageError(`invalid log format ${JSON.stringify(globals.logFormat)}`);
     configureLog(globals);
     if (!p.command) {
-      out(p.help ? usage(GLOBAL_FLAGS, COMMANDS) : versionText());
+      out(p.help ? usage(GLOBAL_FLAGS, COMMANDS, undefined, versionText().replace(/^skiff version /, '')) : versionText());
       return 0;
     }
     if (p.help) {

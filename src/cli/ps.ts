@@ -12,7 +12,8 @@ export default function ps(inv: Invocation): void {
   assertAllowed('ps', c.status, id);
   const pids = c.cgroups.pids();
   if (o.format === 'json') {
-    out(JSON.stringify(pids) + '\n');
+    // runc encodes a Go nil slice: no processes are "null".
+    out((pids.length ? JSON.stringify(pids) : 'null') + '\n');
     return;
   }
   const text = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });

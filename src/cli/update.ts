@@ -9,6 +9,7 @@ import { assertAllowed } from '../container/status';
 import { checkResources, mergeResources } from '../cgroups/resources';
 import { ramInBytes } from './values';
 import { parseJson } from '../oci/json';
+import { RESOURCES_SHAPE, foldKeys } from '../oci/keys';
 import type { Invocation } from './main';
 
 
@@ -77,7 +78,8 @@ function readResources(file: string): Record<string, unknown> {
     throw new SkiffError('config', `${file === '-' ? 'stdin' : file}: ${(e as Error).message}`);
   }
   if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new SkiffError('config', `${file === '-' ? 'stdin' : file}: must be a JSON object`);
-  return r as Record<string, unknown>;
+  // runc decodes with Go's encoding/json: keys match the fields without case.
+  return foldKeys(r, RESOURCES_SHAPE) as Record<string, unknown>;
 }
 
 

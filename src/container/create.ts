@@ -21,6 +21,7 @@ import { killAndReap, pidStartTime } from '../launch/proc';
 import { attachConsole } from '../launch/console';
 import { ContainerState, Store } from './store';
 import { crashPoint } from './crash';
+import { logDebug, logWarn } from '../log';
 import { writeFileAtomic } from '../atomic';
 import { connectAgent, writeAgentState } from '../launch/seccomp-agent';
 import { PidfdSocket } from '../launch/pidfd';
@@ -108,6 +109,15 @@ function provisionalState(req: CreateRequest, spec: Spec, bundle: string, rootfs
   };
 }
 
+// A cgroup that exists already (a pod's, a cgroupsPath shared on purpose), as runc's factory
+// judges it: frozen is refused (the init would stop there and run never return), processes
+// in it get runc's warning.
+function checkExistingCgroup(cgroups: Cgroups): void {
+  if (cgroups.isFrozen()) throw new SkiffError('setup', "container's cgroup unexpectedly frozen");
+  const pids = cgroups.pids();
+  if (pids.length) logWarn(`container's cgroup is not empty: ${pids.length} process(es) found`);
+}
+
 // Everything on the host the init needs before clone: terminal, cgroups, fifo, agent, hooks.
 function prepareHost(store: Store, m: Making, plan: InitPlan): void {
   const console = attachConsole(plan, m.spec.process!, m.req.consoleSocket);
@@ -177,6 +187,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
   const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id, req.rootless === true);
+  logDebug(`create ${req.id}: bundle ${bundle}, config.json checked, rootfs ${rootfs}`);
   const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
   let claimed: ReturnType<Store['claim']>;
   try {
@@ -186,6 +197,16 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     throw e;
   }
   const { dir: stateDir, unlock } = claimed;
+  try {
+    // After the claim, so a taken id is "exists", not judged by its container's cgroup; outside
+    // the undo below, which would remove a cgroup that is not ours.
+    checkExistingCgroup(cgroupsFor(cgroupRecord));
+  } catch (e) {
+    pidfdSocket?.close();
+    store.remove(req.id);
+    unlock();
+    throw e;
+  }
   const m: Making = {
     req, spec, stateDir, state: provisionalState(req, spec, bundle, rootfs, cgroupRecord),
     cgroups: cgroupsFor(cgroupRecord), fds: new Set(),
@@ -199,6 +220,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     crashPoint('create', 'recorded');
     const plan = buildPlan(spec, bundle, rootfs, stateDir, req.id, m.cgroups, req);
     prepareHost(store, m, plan);
+    logDebug(`create ${req.id}: cgroups made and limits applied; cloning the init`);
     const spawned = spawn(plan, {
       placed: (pid) => placeInit(m, plan, pid),
       createRuntime: (pid) => runRuntimeHooks(m, pid),
@@ -215,6 +237,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
     crashPoint('create', 'committed');
     pidfdSocket?.send(pid);
     releaseNetns(m.netDevices);
+    logDebug(`create ${req.id}: init ${pid} waits on the exec fifo for start`);
     let ptyMaster: number | undefined;
     if (m.relayEnd !== undefined) {
       ptyMaster = native().recvFd(m.relayEnd).fd;

@@ -10,7 +10,7 @@ import { assertAllowed, Status } from './status';
 import { ContainerState, Store, statusOf } from './store';
 import { parseSignal } from './signals';
 import { hookState, runHooks, writeHookState } from '../launch/hooks';
-import { logWarn } from '../log';
+import { logDebug, logWarn } from '../log';
 import { isAlive } from '../launch/proc';
 import { crashPoint } from './crash';
 import { removeRdt } from '../launch/resctrl';
@@ -55,6 +55,7 @@ export function startContainer(store: Store, id: string): ContainerState {
       throw new SkiffError('setup', `container ${id}: init exited before it could start`);
     }
     crashPoint('start', 'fifo-opened');
+    logDebug(`start ${id}: exec fifo opened, init ${c.state.pid} runs the user process`);
     fs.rmSync(store.fifoPath(id), { force: true });
     c.state.started = true;
     store.save(c.state, id);
@@ -74,9 +75,11 @@ export function startContainer(store: Store, id: string): ContainerState {
 export function killContainer(store: Store, id: string, signal: string | undefined, all: boolean): void {
   const sig = parseSignal(signal ?? 'SIGTERM');
   withContainer(store, id, (c) => {
-    assertAllowed('kill', c.status, id);
+    // runc: --all signals whatever is left in the cgroup, so a stopped container is no error.
+    if (!(all && c.status === 'stopped')) assertAllowed('kill', c.status, id);
     // The init too: a container without cgroups of its own (rootless) lists none.
-    const pids = all ? [...new Set([...c.cgroups.pids(), c.state.pid])] : [c.state.pid];
+    const pids = all ? [...new Set([...c.cgroups.pids(), ...(c.status === 'stopped' ? [] : [c.state.pid])])] : [c.state.pid];
+    logDebug(`kill ${id}: signal ${sig} to ${pids.length ? pids.join(' ') : 'no process'}`);
     for (const pid of pids) {
       try {
         process.kill(pid, sig);
@@ -113,6 +116,7 @@ function killAll(c: Loaded): void {
 // whatever still lives whatever the status says: a create cut short is "stopped" and may
 // have left a process in its cgroup.
 export function destroy(store: Store, c: Loaded): void {
+  logDebug(`delete ${c.id}: killing what is left, removing cgroups and state`);
   killAll(c);
   crashPoint('delete', 'killed');
   const busy = c.cgroups.destroy();

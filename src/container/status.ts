@@ -13,7 +13,7 @@ const ALLOWED: Record<Operation, readonly Status[]> = {
   resume: ['paused'],
   exec: ['created', 'running'],
   update: ['created', 'running', 'paused'],
-  ps: ['created', 'running', 'paused'],
+  ps: ['created', 'running', 'paused', 'stopped'], // runc: a stopped one has no processes to show
   events: ['created', 'running', 'paused'],
 };
 

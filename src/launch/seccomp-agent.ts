@@ -2,13 +2,21 @@
 // missing agent is an error before anything runs, and writes the process state the child
 // sends the agent with the notify listener (runc's ContainerProcessState) before GO.
 import * as fs from 'fs';
+import { SkiffError } from '../errors';
 import { native } from '../native';
 import type { Spec } from '../oci/spec';
 
-// The connected socket, or undefined when the profile has no agent.
+// The connected socket, or undefined when the profile has no agent; runc's words when it cannot
+// be reached (clients match "failed to connect with seccomp agent").
 export function connectAgent(spec: Spec): number | undefined {
   const listenerPath = spec.linux?.seccomp?.listenerPath as string | undefined;
-  return listenerPath ? native().connectUnix(listenerPath) : undefined;
+  if (!listenerPath) return undefined;
+  try {
+    return native().connectUnix(listenerPath, 'seccomp agent');
+  } catch (e) {
+    const cause = (e as Error).message.replace(/^.*: /, '');
+    throw new SkiffError('setup', `failed to connect with seccomp agent specified in the seccomp profile: connect ${listenerPath}: ${cause.charAt(0).toLowerCase()}${cause.slice(1)}`);
+  }
 }
 
 export interface AgentState {

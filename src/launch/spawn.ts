@@ -5,6 +5,7 @@ import { SkiffError, goQuote } from '../errors';
 import { native, Sync } from '../native';
 import type { NativePlan, SyncMessage } from '../native';
 import { killAndReap } from './proc';
+import { logDebug } from '../log';
 
 // A failed setup step as the child reported it: "mount proc /proc: operation not permitted".
 export function describeChildError(m: SyncMessage): string {
@@ -86,19 +87,25 @@ export function spawn(plan: NativePlan, steps: SpawnSteps): { pid: number; chann
   const spawned = native().spawnInit(plan);
   let pid = spawned.pid;
   const channel = new SyncChannel(spawned.syncFd, steps.errorPrefix ?? '');
+  logDebug(`spawn: cloned child ${pid}, it waits for GO`);
   try {
     steps.placed(pid);
+    logDebug(`spawn: child ${pid} placed (id maps, cgroups); sending GO`);
     channel.send(Sync.Go);
     for (;;) {
       const due = [...(steps.createRuntime ? [Sync.CreateRuntime] : []), Sync.Ready, ...(plan.execMode ? [Sync.Pid] : [])];
       const m = channel.expect(due, steps.exitedDuringSetup);
-      if (m.type === Sync.Ready) return { pid, channel };
+      if (m.type === Sync.Ready) {
+        logDebug(`spawn: child ${pid} is READY: namespaces joined, rootfs and credentials set up`);
+        return { pid, channel };
+      }
       if (m.type === Sync.Pid) {
         // A rootless exec forked into the pid namespace: the process is its child's now.
         native().waitPidSync(pid);
         pid = m.errno;
         continue;
       }
+      logDebug(`spawn: child ${pid} asks for the createRuntime hooks (mounts done, before pivot_root)`);
       steps.createRuntime!(pid);
       channel.send(Sync.HooksDone);
     }

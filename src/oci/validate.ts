@@ -12,6 +12,7 @@ import { normalizeSeccomp } from './seccomp';
 import { checkLinuxAttrs, checkProcessAttrs } from './kernelattrs';
 import { netDevicePairs } from './netdevices';
 import { checkIntelRdt } from '../launch/resctrl';
+import { SPEC_SHAPE, foldKeys } from './keys';
 
 const invalid = (field: string, why: string) => new SkiffError('config', `config.json: ${field}: ${why}`);
 
@@ -233,7 +234,8 @@ function checkLinux(l: Record<string, Json>): void {
         const o = obj(d, n);
         bool(o.allow, `${n}.allow`);
         if (o.type !== undefined && !['a', 'c', 'b'].includes(o.type as string)) throw invalid(`${n}.type`, 'must be a, c or b');
-        if (o.access !== undefined && !/^[rwm]+$/.test(str(o.access, `${n}.access`))) throw invalid(`${n}.access`, 'must be made of r, w and m');
+        // runc ignores letters other than r, w and m ("rwa"); none of them is no access at all.
+        if (o.access !== undefined && !/[rwm]/.test(str(o.access, `${n}.access`))) throw invalid(`${n}.access`, 'must hold at least one of r, w and m');
         if (o.major !== undefined && o.major !== null) int(o.major, `${n}.major`, DEVICE_NUMBER);
         if (o.minor !== undefined && o.minor !== null) int(o.minor, `${n}.minor`, DEVICE_NUMBER);
       });
@@ -307,5 +309,5 @@ export function parseSpec(text: string): Spec {
   } catch (e) {
     throw new SkiffError('config', `config.json: invalid JSON: ${(e as Error).message}`);
   }
-  return validateSpec(raw);
+  return validateSpec(foldKeys(raw, SPEC_SHAPE));
 }

@@ -58,7 +58,7 @@ const cases: [string, (s: Spec) => void, RegExp][] = [
   ['hostname without uts', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname: setting the hostname needs a uts namespace/],
   ['user ns without mappings', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /a new user namespace needs uid and gid mappings/],
   ['bad device type', (s) => { s.linux!.devices = [{ type: 'x', path: '/dev/x', major: 1, minor: 1 }]; }, /linux\.devices\[0\]\.type: must be c, u, b or p/],
-  ['bad device rule', (s) => { s.linux!.resources!.devices = [{ allow: true, access: 'rwx' }]; }, /linux\.resources\.devices\[0\]\.access/],
+  ['bad device rule (no r, w or m; runc takes "rwx" as rw)', (s) => { s.linux!.resources!.devices = [{ allow: true, access: 'x' }]; }, /linux\.resources\.devices\[0\]\.access: must hold at least one of r, w and m/],
   ['intelRdt on a host without resctrl, or a group that is not there', (s) => { s.linux!.intelRdt = { closID: 'x' }; }, /linux\.intelRdt: (this kernel has no resctrl|no resctrl filesystem is mounted|the resctrl group)/],
   ['hook path relative', (s) => { s.hooks = { prestart: [{ path: 'bin/true' }] }; }, /hooks\.prestart\[0\]\.path: must be an absolute path/],
   ['idmap with no mappings to use', (s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] }); }, /\\"idmap\\" without uidMappings and gidMappings maps through the container's user namespace, and the container has none/],

@@ -5,15 +5,24 @@ import * as path from 'path';
 import type { DeviceRule, Resources } from '../../oci/spec';
 import type { CgroupView, Cgroups, OomWatch, V1Record } from '../manager';
 import type { ApplyOptions } from '../writer';
-import { FsCgroups, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
+import { FsCgroups, addProcess, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
 import { writeDeviceRules } from './devices';
+import { detectLayout } from '../layout';
 
 // A new v1 cpuset starts with no cpus and no mems, and refuses tasks (ENOSPC) until they are
-// set: take the parent's, as runc does.
-function inheritCpuset(dir: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-    const file = path.join(dir, f);
-    if (fs.readFileSync(file, 'utf8').trim() === '') fs.writeFileSync(file, fs.readFileSync(path.join(path.dirname(dir), f)));
+// set: every empty one from the hierarchy's root down to dir takes its parent's, as runc's
+// cpusetEnsureParent does. Existing ancestors too: a pod cgroup made by a bare mkdir is empty.
+function fillCpusets(dir: string): void {
+  const mount = detectLayout().v1.get('cpuset');
+  if (!mount || !(dir + '/').startsWith(mount + '/')) return;
+  let cur = mount;
+  for (const part of path.relative(mount, dir).split(path.sep).filter(Boolean)) {
+    const parent = cur;
+    cur = path.join(cur, part);
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const file = path.join(cur, f);
+      if (fs.readFileSync(file, 'utf8').trim() === '') fs.writeFileSync(file, fs.readFileSync(path.join(parent, f)));
+    }
   }
 }
 
@@ -35,7 +44,8 @@ export class V1Cgroups extends FsCgroups<V1Record> implements Cgroups {
 
   create(): void {
     const cpuset = this.record.dirs['cpuset'];
-    for (const dir of this.dirs()) this.makeDir(dir, (d) => { if (dir === cpuset) inheritCpuset(d); });
+    for (const dir of this.dirs()) this.makeDir(dir, () => {});
+    if (cpuset) fillCpusets(cpuset);
   }
 
   // The init is placed by join(), before it runs.
@@ -44,7 +54,7 @@ export class V1Cgroups extends FsCgroups<V1Record> implements Cgroups {
   }
 
   join(pid: number): void {
-    for (const dir of this.dirs()) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    for (const dir of this.dirs()) addProcess(dir, pid);
   }
 
   applyResources(r: Resources | undefined, opts: ApplyOptions = {}): void {

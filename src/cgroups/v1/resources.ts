@@ -1,5 +1,6 @@
 // linux.resources into the v1 hierarchies, with runc's translations (libcontainer/cgroups/fs).
 import type { Resources } from '../../oci/spec';
+import { SkiffError } from '../../errors';
 import { type ApplyOptions, type Section, Writer, cpuset, hugetlb, isSet, n, pids, sections, writeTail } from '../writer';
 import type { V1Cgroups } from './cgroups';
 
@@ -129,6 +130,7 @@ export function applyResources(cg: V1Cgroups, r: Resources | undefined, opts: Ap
   writeTail(w, res, {
     hugetlb: (limits) => hugetlb(w, limits, 'limit_in_bytes', () => false),
     network: (net) => network(w, net),
-    unified: () => w.fail('unified', 'cannot use unified on cgroup v1'),
+    // runc's words first ("invalid configuration: ..."), which its callers match.
+    unified: () => { throw new SkiffError('config', `invalid configuration: ${w.opts.file}: ${w.name('unified')}: cannot use unified on cgroup v1`); },
   });
 }

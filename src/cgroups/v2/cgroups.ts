@@ -5,6 +5,7 @@ import type { DeviceRule, Resources } from '../../oci/spec';
 import type { CgroupView, Cgroups, OomWatch, V2Record } from '../manager';
 import type { ApplyOptions } from '../writer';
 import { detectLayout } from '../layout';
+import { SkiffError, errnoText } from '../../errors';
 import { FsCgroups, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
 
 // A controller's files appear in a cgroup only when every ancestor lists it in
@@ -65,7 +66,12 @@ export class V2Cgroups extends FsCgroups<V2Record> implements Cgroups {
 
   cloneIntoFd(): number | undefined {
     const dir = this.record.unified;
-    return dir ? fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : undefined;
+    if (!dir) return undefined;
+    try {
+      return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    } catch (e) {
+      throw new SkiffError('setup', `error adding the process to cgroups: open ${dir}: ${errnoText(e as NodeJS.ErrnoException)}`);
+    }
   }
 
   // clone3 placed it (cloneIntoFd).
