@@ -97,17 +97,19 @@ const STRINGS: [string, string][] = [
   ['hooks.prestart[0].args[0]', 'hook'], ['process.capabilities.bounding[0]', 'process'], ['linux.namespaces[0].type', 'process'],
 ];
 // Required fields and containers: removed (those marked !), or given a value of another type.
-const SHAPES: [string, 'string' | 'object' | 'array' | 'int'][] = [
+const SHAPES: [string, 'string' | 'object' | 'array' | 'int' | 'bool'][] = [
   ['!ociVersion', 'string'], ['!process', 'object'], ['!process.user', 'object'], ['!process.user.uid', 'int'],
   ['!process.cwd', 'string'], ['!process.args', 'array'], ['!root', 'object'], ['!root.path', 'string'], ['!linux', 'object'],
   ['!mounts[0].destination', 'string'], ['linux.namespaces', 'array'], ['!linux.namespaces[1].type', 'string'],
   ['!process.rlimits[0].type', 'string'], ['process.env', 'array'], ['process.capabilities', 'object'],
   ['linux.resources', 'object'], ['linux.maskedPaths', 'array'], ['mounts', 'array'], ['process.rlimits', 'array'],
-  ['hostname', 'string'], ['root.readonly', 'object'], ['linux.sysctl', 'object'], ['annotations', 'object'],
+  ['hostname', 'string'], ['root.readonly', 'bool'], ['linux.sysctl', 'object'], ['annotations', 'object'],
 ];
 const WRONG: Record<string, unknown[]> = {
   string: [5, true, [], {}, null, big('1e400')], object: [5, 'x', true, [], [1], null], array: [5, 'x', {}, [1], null],
   int: ['0', true, [], {}, null, big('1e400')],
+  // not null: Go's decoder takes null for a bool as false, and so does runc
+  bool: [5, 'x', [], {}],
 };
 
 function numberCase(r: Rng): Case {

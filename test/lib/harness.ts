@@ -209,7 +209,9 @@ export function ociImage(dir: string, name: string, config: string[] = []): { la
   execFileSync('umoci', ['init', '--layout', layout]);
   execFileSync('umoci', ['new', '--image', `${layout}:latest`]);
   execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, unpacked]);
-  execFileSync('cp', ['-a', `${ensureRootfs()}/.`, path.join(unpacked, 'rootfs')]);
+  // A fresh rootfs, not the shared fixture: containers run on that one get their mount points
+  // made in it (runc's way too), so its content depends on which tests ran before.
+  execFileSync(path.join(REPO, 'test', 'fixtures', 'make-rootfs.sh'), [path.join(unpacked, 'rootfs')], { stdio: 'ignore' });
   execFileSync('umoci', ['repack', '--image', `${layout}:latest`, unpacked]);
   if (config.length) execFileSync('umoci', ['config', '--image', `${layout}:latest`, ...config]);
   const tar = path.join(dir, `${name}.tar`);
