@@ -91,6 +91,36 @@ t.test('a cgroup with processes of its own: runc\'s warning on stderr, the conta
   sk.run(['delete', '-f', id]);
 });
 
+t.test('v1: a populated pod cgroup\'s device rules change to the container\'s without a moment of "deny all"', { skip: !v1 && 'v1 devices' }, async (t) => {
+  const lists: Record<string, string> = {};
+  for (const rt of both) {
+    const name = pod();
+    const dir = path.join(layout.v1.get('devices')!, name);
+    for (const [f, line] of [['devices.deny', 'a'], ['devices.allow', 'c 1:3 rwm'], ['devices.allow', 'c 4:1 rw'], ['devices.allow', 'c 1:9 r']]) {
+      fs.writeFileSync(path.join(dir, f), line);
+    }
+    const cs = layout.v1.get('cpuset');
+    if (cs) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(cs, name, f), fs.readFileSync(path.join(cs, f)));
+    // The pod's own process opens /dev/null all the time: a rewrite that starts with "deny all"
+    // would make some of those opens fail.
+    const log = path.join(path.dirname(makeBundle().dir), `${uniqueId('parity-dev')}.log`);
+    const out = fs.openSync(log, 'w');
+    const p = spawn('sh', ['-c', 'while :; do echo x > /dev/null || echo DENIED; done'], { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    for (const m of mounts) fs.writeFileSync(path.join(m, name, 'cgroup.procs'), String(p.pid));
+    const id = uniqueId(`parity-dev-${rt.name}`);
+    const r = rt.run(['create', '-b', bundleIn(name, ['sleep', '1000']).dir, id]);
+    t.equal(r.code, 0, `${rt.name}: created ${r.stderr}`);
+    lists[rt.name] = fs.readFileSync(path.join(dir, 'devices.list'), 'utf8').split('\n').filter(Boolean).sort().join('\n');
+    p.kill('SIGKILL');
+    rt.run(['kill', id, 'KILL']);
+    rt.run(['delete', '-f', id]);
+    t.notMatch(fs.readFileSync(log, 'utf8'), /DENIED/, `${rt.name}: /dev/null stayed open to the pod's process`);
+  }
+  t.equal(lists.skiff, lists.runc, 'the rules the container gets, as runc\'s');
+  t.notOk(lists.skiff.split('\n').some((l) => l === 'c 4:1 rw' || l === 'c 1:9 r'), 'the pod\'s own rules are the container\'s now');
+});
+
 t.test('v1: an existing pod cgroup with an empty cpuset is filled, so the container runs and its cpuset updates', { skip: !v1 && 'v1 cpuset' }, async (t) => {
   const results = both.map((rt: Runtime) => {
     const name = pod();
