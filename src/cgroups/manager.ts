@@ -1,6 +1,6 @@
 // The one interface the rest of Skiff has to cgroups, in the manner of crun's cgroup manager
 // table and youki's libcgroups: a driver per hierarchy kind (v1 with its hybrid cgroup2
-// companion, v2; systemd later) behind `Cgroups`, picked from the record kept in state.json.
+// companion, v2, and systemd over either) behind `Cgroups`, picked from the record kept in state.json.
 // Nothing outside src/cgroups knows which driver it holds.
 import type { DeviceRule, Resources } from '../oci/spec';
 import type { ApplyOptions } from './writer';
@@ -8,7 +8,7 @@ import { detectLayout, ownCgroups } from './layout';
 import { cgroupRecord } from './paths';
 
 // What state.json keeps: enough to find the container's cgroups again from any command.
-export type CgroupRecord = V1Record | V2Record;
+export type CgroupRecord = V1Record | V2Record | SystemdRecord;
 
 export interface V1Record {
   kind: 'v1';
@@ -22,6 +22,15 @@ export interface V2Record {
   kind: 'v2';
   // absent only where the host has no cgroup2 mount at all
   unified?: string;
+}
+
+// --systemd-cgroup: a transient scope systemd made; `fs` is the scope's directories, which
+// the cgroupfs driver of that kind works on.
+export interface SystemdRecord {
+  kind: 'systemd';
+  unit: string;
+  slice: string;
+  fs: V1Record | V2Record;
 }
 
 export interface OomWatch {
@@ -74,9 +83,12 @@ export interface Cgroups {
   destroy(): string[];
 }
 
-// Where a new container's cgroups go on this host (runc's cgroupsPath rules).
-export function planCgroup(cgroupsPath: string | undefined, id: string): CgroupRecord {
-  return cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
+// Where a new container's cgroups go on this host (runc's cgroupsPath rules; with
+// --systemd-cgroup, its slice:prefix:name rules).
+export function planCgroup(cgroupsPath: string | undefined, id: string, systemd = false): CgroupRecord {
+  if (!systemd) return cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
+  const sd = require('./systemd/unit') as typeof import('./systemd/unit');
+  return sd.systemdRecord(detectLayout(), cgroupsPath, id);
 }
 
 // The drivers, by the record's kind. Each is loaded only when asked for, so a command pays
@@ -85,7 +97,11 @@ type Drivers = { [K in CgroupRecord['kind']]: (r: Extract<CgroupRecord, { kind: 
 const DRIVERS: Drivers = {
   v1: (r) => new (require('./v1/cgroups') as typeof import('./v1/cgroups')).V1Cgroups(r),
   v2: (r) => new (require('./v2/cgroups') as typeof import('./v2/cgroups')).V2Cgroups(r),
+  systemd: (r) => new (require('./systemd/cgroups') as typeof import('./systemd/cgroups')).SystemdCgroups(r),
 };
+
+// Whether this build has a driver of that kind (`skiff features` says so from here).
+export const hasDriver = (kind: string): boolean => kind in DRIVERS;
 
 // The driver for a record. A state without one (it has no cgroups) gets an empty v2 record:
 // nothing to freeze, list or remove.
@@ -104,6 +120,12 @@ export function parseCgroupRecord(v: unknown): CgroupRecord {
   const bad = () => new Error('not a cgroup record');
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad();
   const o = v as Record<string, unknown>;
+  if (o.kind === 'systemd') {
+    if (typeof o.unit !== 'string' || typeof o.slice !== 'string') throw bad();
+    const inner = parseCgroupRecord(o.fs);
+    if (inner.kind === 'systemd') throw bad();
+    return { kind: 'systemd', unit: o.unit, slice: o.slice, fs: inner };
+  }
   if (o.dirs !== undefined && !isStrings(o.dirs)) throw bad();
   if (o.unified !== undefined && typeof o.unified !== 'string') throw bad();
   const { '': oldUnified, ...dirs } = (o.dirs ?? {}) as Record<string, string>;

@@ -99,7 +99,7 @@ function fakeTree(kind: 'v1' | 'v2', files: Record<string, Record<string, string
   const rec: CgroupRecord = kind === 'v1' ? { kind, dirs: v1, ...(unified ? { unified } : {}) } : { kind, unified };
   return cgroupsFor(rec);
 }
-const dirOf = (cg: Cgroups, ctrl: string) => (ctrl === 'unified' ? cg.record.unified : (cg.record as { dirs: Record<string, string> }).dirs[ctrl])!;
+const dirOf = (cg: Cgroups, ctrl: string) => (ctrl === 'unified' ? (cg.record as { unified?: string }).unified : (cg.record as { dirs: Record<string, string> }).dirs[ctrl])!;
 const read = (cg: Cgroups, ctrl: string, f: string) => fs.readFileSync(path.join(dirOf(cg, ctrl), f), 'utf8');
 
 const V1_FILES = {
