@@ -56,7 +56,8 @@ export interface Cgroups {
   // A directory fd for clone3(CLONE_INTO_CGROUP), so the init never runs outside its cgroup;
   // undefined where the driver places it with join() instead. The caller closes it.
   cloneIntoFd(): number | undefined;
-  // Places a process that clone did not place (v1: the parent writes it before it runs).
+  // Places a process that clone did not place, before it runs (v1; v2 on a kernel without
+  // CLONE_INTO_CGROUP, where the addon clones without it).
   join(pid: number): void;
   // linux.resources, devices included, in runc's order; every error names the field.
   applyResources(r: Resources | undefined, opts?: ApplyOptions): void;
