@@ -102,6 +102,9 @@ test('a transient scope in its slice, limits as unit properties and files, as ru
   t.equal(ps.Delegate, 'yes', 'Delegate');
   t.equal(ps.ControlGroup, `/system.slice/${sk.unit}`, 'ControlGroup');
   for (const p of PROPS.filter((p) => p !== 'ControlGroup')) t.equal(ps[p], pr[p], `${p} as runc's (${ps[p]})`);
+  // DeviceAllow is a list: systemctl prints one line per entry.
+  const deviceAllow = (unit: string) => systemctl('show', unit, '-p', 'DeviceAllow').split('\n').filter(Boolean).sort();
+  t.same(deviceAllow(sk.unit), deviceAllow(rc.unit), `DeviceAllow as runc's (${deviceAllow(sk.unit).length} entries)`);
   // systemd re-writes a unit's cgroup from its properties when one changes: what it holds
   // must be what the config said.
   for (const m of [rc, sk]) systemctl('set-property', '--runtime', m.unit, 'TasksAccounting=yes');
@@ -121,7 +124,7 @@ test('no cgroupsPath: system.slice, skiff-<id>.scope (runc: runc-<id>.scope)', a
   const bad = makeBundle({ args: ['true'], edit: (s) => { s.linux!.cgroupsPath = '/plain/path'; } });
   const r = sd(d.sk, ['create', '-b', bad.dir, uniqueId('sd-bad')]);
   t.equal(r.code, 1, 'a plain path is refused, as runc does');
-  t.match(r.stderr, /expected cgroupsPath to be of format "slice:prefix:name"/);
+  t.match(r.stderr, /expected cgroupsPath to be of format \\?"slice:prefix:name\\?" for systemd cgroups/);
 });
 
 test('limits are enforced: OOM kill (with events), pids.max, cpu.max', async (t) => {
