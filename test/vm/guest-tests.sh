@@ -9,7 +9,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 args=$(sed -n 's/.*skiff\.args=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
 cd "$REPO"
 unset NODE_EXTRA_CA_CERTS
-export SKIFF_IN_VM=1
+export SKIFF_IN_VM=1 SKIFF_TAP_TIMEOUT
 # One file at a time, each with the whole (emulated) CPU: tap's per-file timeout then measures
 # that file alone, and the summary line adds them up.
 # shellcheck disable=SC2086

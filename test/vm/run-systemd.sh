@@ -10,6 +10,8 @@
 # Exits with the tests' status.
 set -euo pipefail
 VM_NAME=run-systemd
+# The whole guest run, boot included (lib.sh's default is 1500 s).
+export SKIFF_VM_TIMEOUT=${SKIFF_VM_TIMEOUT:-3600}
 # shellcheck source=test/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
 VM_APPEND="systemd.show_status=false rd.systemd.show_status=false"
