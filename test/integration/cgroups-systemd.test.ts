@@ -23,8 +23,9 @@ t.teardown(() => d.cleanup());
 const MB = 1024 * 1024;
 type Res = NonNullable<NonNullable<Spec['linux']>['resources']>;
 
-// Every command with --systemd-cgroup, as engines configured for systemd call them.
-const sd = (rt: Runtime, args: string[]) => rt.run(['--systemd-cgroup', ...args]);
+// Every command with --systemd-cgroup, as engines configured for systemd call them. The guest
+// runs under TCG on a shared host: a command may take far longer than the harness's 60 s.
+const sd = (rt: Runtime, args: string[]) => rt.run(['--systemd-cgroup', ...args], { timeout: 300_000 });
 const prefixOf = (rt: Runtime) => (rt.name === 'runc' ? 'runc' : 'skiff');
 
 function systemctl(...args: string[]): string {

@@ -72,6 +72,8 @@ t.test('resources as unit properties (v2)', async (t) => {
     ['AllowedMemoryNodes', 'ay', Buffer.from([1])],
   ]);
   const unlimited = resourceProperties({ memory: { limit: -1 }, pids: { limit: -1 } } as unknown as Resources, { version: 'v2', skipDevices: true });
+  t.same(resourceProperties({ memory: { limit: 1 << 20, swap: 1 << 20 } } as unknown as Resources, { version: 'v2', skipDevices: true }),
+    [['MemoryMax', 't', 1048576n], ['MemorySwapMax', 't', 0n]], 'swap equal to the limit: MemorySwapMax=0, so systemd keeps memory.swap.max 0');
   t.same(unlimited, [['MemoryMax', 't', INFINITY], ['MemorySwapMax', 't', INFINITY], ['TasksMax', 't', INFINITY]], '-1 is infinity');
   t.same(resourceProperties({ memory: { limit: 1 << 20 }, cpu: { shares: 512 }, blockIO: { weight: 100 } } as unknown as Resources, { version: 'v1', skipDevices: true }),
     [['MemoryLimit', 't', 1048576n], ['CPUShares', 't', 512n], ['BlockIOWeight', 't', 100n]], 'v1 names');

@@ -150,7 +150,9 @@ export function resourceProperties(r: Resources | undefined, opts: PropertyOptio
   if (v2) {
     if (n(mem.reservation)) out.push(['MemoryLow', 't', u64(n(mem.reservation))]);
     const swap = swapToV2(n(mem.swap), limit);
-    if (swap) out.push(['MemorySwapMax', 't', u64(swap)]);
+    // memory+swap equal to the limit is "no swap" (memory.swap.max 0). runc sends nothing
+    // then, and systemd writes its default (max) back at the next realize: Skiff says 0.
+    if (swap || (limit > 0 && n(mem.swap) === limit)) out.push(['MemorySwapMax', 't', u64(swap)]);
     const weight = sharesToWeight(n(cpu.shares));
     if (weight) out.push(['CPUWeight', 't', BigInt(weight)]);
   } else if (n(cpu.shares)) out.push(['CPUShares', 't', BigInt(n(cpu.shares))]);
