@@ -95,12 +95,15 @@ t.test('cpu lists as bit masks (runc\'s RangeToBits)', async (t) => {
 });
 
 t.test('devices: a strict whitelist of the emulated rules', async (t) => {
-  const props = deviceProperties([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
+  const procDevices = 'Character devices:\n  1 mem\n136 pts\n\nBlock devices:\n  8 sd\n';
+  const props = deviceProperties([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }, { allow: true, type: 'b', major: 8, minor: null, access: 'r' }, { allow: true, type: 'c', major: 250, minor: null, access: 'r' }], procDevices);
   t.same(props.slice(0, 2), [['DevicePolicy', 's', 'strict'], ['DeviceAllow', 'a(ss)', []]], 'strict, the list emptied first');
   const allow = props[2][2] as [string, string][];
   t.ok(allow.some(([p, a]) => p === '/dev/char/10:229' && a === 'rw'), 'a device by /dev/char/MAJ:MIN');
   t.ok(allow.some(([p, a]) => p === '/dev/char/1:3' && a === 'rwm'), 'runc\'s default devices (/dev/null)');
-  t.ok(allow.some(([p]) => p === 'char-136'), 'a wildcard minor as char-MAJOR (/dev/pts)');
+  t.ok(allow.some(([p]) => p === 'char-pts'), 'a wildcard minor by its /proc/devices group, as runc 1.1 (/dev/pts)');
+  t.ok(allow.some(([p, a]) => p === 'block-sd' && a === 'r'), 'block-sd');
+  t.ok(allow.some(([p]) => p === 'char-250'), 'a major /proc/devices does not list: char-MAJOR');
   t.ok(allow.some(([p, a]) => p === 'char-*' && a === 'm'), 'mknod of any char device');
   t.same(deviceProperties([{ allow: true, access: 'rwm' }]), [['DevicePolicy', 's', 'auto'], ['DeviceAllow', 'a(ss)', []]], 'allow-all: auto');
 });

@@ -10,6 +10,8 @@ args=$(sed -n 's/.*skiff\.args=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
 cd "$REPO"
 unset NODE_EXTRA_CA_CERTS
 export SKIFF_IN_VM=1 SKIFF_TAP_TIMEOUT
+grep=$(sed -n 's/.*skiff\.grep=\([^ ]*\).*/\1/p' /proc/cmdline | base64 -d)
+[ -z "$grep" ] || export TAP_GREP="$grep"
 # One file at a time, each with the whole (emulated) CPU: tap's per-file timeout then measures
 # that file alone, and the summary line adds them up.
 # shellcheck disable=SC2086

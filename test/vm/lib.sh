@@ -117,6 +117,8 @@ vm_boot() {
   ACCEL=tcg,thread=single
   if [ "${SKIFF_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then ACCEL=kvm; fi
   ARGS=$(printf '%s' "$*" | base64 -w0)
+  # SKIFF_VM_GREP: only the subtests whose names match (tap's TAP_GREP, one pattern a level).
+  GREP=$(printf '%s' "${SKIFF_VM_GREP:-}" | base64 -w0)
   log "booting $KVER ($ACCEL); tests: ${*:-all}"
   set +e
   timeout "$TIMEOUT" qemu-system-x86_64 \
@@ -125,7 +127,7 @@ vm_boot() {
     -chardev socket,id=vfs,path="$SOCK" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
     -drive file="$RUN/disk.img",format=raw,if=virtio,cache=unsafe \
     -kernel "$VMLINUZ" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.stage2=$stage2 skiff.args=$ARGS ${VM_APPEND:-}" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.stage2=$stage2 skiff.args=$ARGS skiff.grep=$GREP ${VM_APPEND:-}" \
     -nographic -nic none -no-reboot -serial mon:stdio </dev/null | tee "$RUN/console.log" | grep --line-buffered -v '^SKIFF-VM-EXIT='
   qs=${PIPESTATUS[0]}
   set -e

@@ -59,10 +59,32 @@ function cpusetProperties(cpus: unknown, mems: unknown): Property[] {
   return out;
 }
 
+// The device group /proc/devices gives a major ("char-pts" for 136), as runc 1.1 names a
+// wildcard-minor rule; "char-136" (systemd 240+ reads it too) where the kernel lists none.
+export function deviceGroup(type: 'b' | 'c', major: number, procDevices?: string): string {
+  const prefix = type === 'b' ? 'block-' : 'char-';
+  let text = procDevices;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/devices', 'utf8');
+    } catch {
+      text = '';
+    }
+  }
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === 'Character devices:' || line === 'Block devices:') section = line[0] === 'C' ? 'c' : 'b';
+    const m = /^(\d+) (.+)$/.exec(line);
+    if (m && section === type && Number(m[1]) === major) return prefix + m[2];
+  }
+  return prefix + major;
+}
+
 // runc's systemdProperties for devices: strict whitelist of the emulated rules; a rule set
 // that allows everything is DevicePolicy=auto; a blacklist systemd cannot say becomes
 // deny-all here (the BPF program written after says the rest). "*:n" rules are skipped.
-export function deviceProperties(rules: DeviceRule[] | undefined): Property[] {
+export function deviceProperties(rules: DeviceRule[] | undefined, procDevices?: string): Property[] {
   const { defaultAllow, rules: clean } = emulate(effectiveRules(rules));
   if (defaultAllow) {
     if (clean.length === 0) return [['DevicePolicy', 's', 'auto'], ['DeviceAllow', 'a(ss)', []]];
@@ -74,7 +96,7 @@ export function deviceProperties(rules: DeviceRule[] | undefined): Property[] {
     if (r.major < 0) {
       if (r.minor < 0) allow.push([`${group}*`, r.access]);
     } else if (r.minor < 0) {
-      allow.push([`${group}${r.major}`, r.access]);
+      allow.push([deviceGroup(r.type, r.major, procDevices), r.access]);
     } else {
       allow.push([`/dev/${r.type === 'b' ? 'block' : 'char'}/${r.major}:${r.minor}`, r.access]);
     }
