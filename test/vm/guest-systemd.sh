@@ -22,6 +22,9 @@ cat > "$U/skiff-tests.service" <<UNIT
 Description=Skiff tests in the systemd guest
 Requires=dbus.socket sysinit.target
 After=dbus.socket sysinit.target
+# systemd powers off when the tests end, whichever way (no tool needed in a broken guest).
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
 [Service]
 Type=oneshot
 TimeoutStartSec=infinity
@@ -32,10 +35,14 @@ Environment=SKIFF_REPO=$REPO
 ExecStart=/bin/sh /.skiff-repo/test/vm/guest-systemd-run.sh
 UNIT
 # Boot to the tests, not to the host's multi-user.target (postgresql, podman, timers...);
-# the host's sysinit extras have nothing to do here.
+# the host's sysinit extras have nothing to do here. systemd-tmpfiles-setup walks the host's
+# trees (container storage among them) and exhausts virtiofsd's fds (one per inode the guest
+# caches: "Error 24" in every program after it); /run is fresh and what dbus needs of it
+# systemd makes for its socket.
 ln -sf skiff-guest.target "$U/default.target"
 for u in apparmor.service systemd-pstore.service systemd-timesyncd.service systemd-firstboot.service \
   getty@tty1.service serial-getty@ttyS0.service e2scrub_reap.service \
+  systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-update-utmp.service \
   podman.service podman.socket podman-restart.service podman-auto-update.service; do
   ln -sf /dev/null "$U/$u"
 done
