@@ -1,5 +1,5 @@
 #!/bin/sh
-# skiff-tests.service of the systemd guest (guest-systemd.sh writes the unit): the checkout
+# skiffvm-tests.service of the systemd guest (guest-systemd.sh writes the unit): the checkout
 # back at its own path if systemd's /run or /tmp hid it, the tests; systemd then powers off.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 REPO=$SKIFF_REPO

@@ -3,21 +3,21 @@
 # switch_root into the tmpfs overlay of the host's root: it writes the guest's own units into
 # the overlay's /etc (the host's files are never touched) and hands PID 1 to systemd, which
 # mounts /proc, /sys, cgroup2 (pure v2: cgroup_no_v1=all) and /run itself, starts D-Bus,
-# and then skiff-tests.service: the tests, their status on the console, power off.
+# and then skiffvm-tests.service: the tests, their status on the console, power off.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # /run gets a tmpfs from systemd (and CI may clone under it): keep the checkout reachable.
 mkdir -p /.skiff-repo && mount --bind "$REPO" /.skiff-repo
 U=/etc/systemd/system
 mkdir -p "$U"
-cat > "$U/skiff-guest.target" <<UNIT
+cat > "$U/skiffvm.target" <<UNIT
 [Unit]
 Description=Skiff systemd guest: the tests, then power off
-Requires=skiff-tests.service
-After=skiff-tests.service
+Requires=skiffvm-tests.service
+After=skiffvm-tests.service
 AllowIsolate=yes
 UNIT
-cat > "$U/skiff-tests.service" <<UNIT
+cat > "$U/skiffvm-tests.service" <<UNIT
 [Unit]
 Description=Skiff tests in the systemd guest
 Requires=dbus.socket sysinit.target
@@ -39,7 +39,7 @@ UNIT
 # trees (container storage among them) and exhausts virtiofsd's fds (one per inode the guest
 # caches: "Error 24" in every program after it); /run is fresh and what dbus needs of it
 # systemd makes for its socket.
-ln -sf skiff-guest.target "$U/default.target"
+ln -sf skiffvm.target "$U/default.target"
 for u in apparmor.service systemd-pstore.service systemd-timesyncd.service systemd-firstboot.service \
   getty@tty1.service serial-getty@ttyS0.service e2scrub_reap.service \
   systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-update-utmp.service \

@@ -6,7 +6,7 @@
 #   test/vm/run-systemd.sh [test filters...]   e.g. test/vm/run-systemd.sh cgroups-systemd
 #
 # guest-systemd.sh writes the guest's units into the overlay and execs systemd;
-# skiff-tests.service (guest-systemd-run.sh) runs the tests once D-Bus is up and powers off.
+# skiffvm-tests.service (guest-systemd-run.sh) runs the tests once D-Bus is up and powers off.
 # Exits with the tests' status.
 set -euo pipefail
 VM_NAME=run-systemd
