@@ -3,6 +3,9 @@
 # back at its own path if systemd's /run or /tmp hid it, the tests; systemd then powers off.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 REPO=$SKIFF_REPO
+# /tmp a tmpfs, as in the v2 guest: the tests' containerd and podman put overlayfs upper and
+# work dirs there, which overlayfs refuses on the root's own overlay.
+mount -t tmpfs -o mode=1777 tmpfs /tmp
 case "$REPO" in /tmp/*|/run/*) mkdir -p "$REPO" && mount --bind /.skiff-repo "$REPO" ;; esac
 hostname skiff-systemd
 echo "guest: $(uname -r); PID 1: $(cat /proc/1/comm) $(systemctl --version | head -1); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
