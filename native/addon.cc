@@ -127,13 +127,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   args.exit_signal = SIGCHLD;
   args.cgroup = s.cgroup_fd >= 0 ? (uint64_t)s.cgroup_fd : 0;
   long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == EINVAL && s.cgroup_fd >= 0) {
+    // Kernels 5.3-5.6 have clone3 without CLONE_INTO_CGROUP: clone as before, and the
+    // driver's join() writes cgroup.procs before the child is let go (it waits for GO).
+    args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+    args.cgroup = 0;
+    pid = syscall(SYS_clone3, &args, sizeof args);
+  }
   if (pid < 0 && errno == ENOSYS) {
-    if (s.cgroup_fd >= 0) {
-      errno = ENOSYS;
-    } else {
-      // Kernels before 5.3: the classic clone, fork-like without a stack.
-      pid = syscall(SYS_clone, p.clone_flags | SIGCHLD, 0, 0, 0, 0);
-    }
+    // Kernels before 5.3: the classic clone, fork-like without a stack (join() places it).
+    pid = syscall(SYS_clone, p.clone_flags | SIGCHLD, 0, 0, 0, 0);
   }
   if (pid == 0) child_main(p);  // never returns
   int clone_err = errno;

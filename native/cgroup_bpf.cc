@@ -1,6 +1,7 @@
 // The cgroup syscalls Node lacks: loading and attaching the v2 device filter (a
 // BPF_PROG_TYPE_CGROUP_DEVICE program built in TypeScript, src/cgroups/bpf.ts), and an eventfd
-// for v1 memory notifications (cgroup.event_control). Exposed as `addon.cgroups`.
+// for v1 memory notifications (cgroup.event_control), and the placeholder process a systemd
+// scope is started with. Exposed as `addon.cgroups`.
 #include <napi.h>
 #include "napi_util.h"
 
@@ -8,7 +9,9 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -126,6 +129,23 @@ Napi::Value EventFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// A child that only waits to be killed: systemd makes a scope only around a process
+// (PIDs=), and the container's init must be cloned straight into the scope's cgroup, so the
+// scope is started around this one, which is killed once the init is in. Raw clone, raw
+// syscalls only (the parent is multi-threaded); it dies with the thread that made it.
+Napi::Value SpawnPlaceholder(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t parent = getpid();
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) {
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (syscall(SYS_getppid) != parent) syscall(SYS_exit_group, 1);
+    for (;;) syscall(SYS_ppoll, 0, 0, 0, 0, 0);  // no fds, no timeout: sleeps until killed
+  }
+  if (pid < 0) return ThrowErrno(env, "clone (systemd scope placeholder)", errno);
+  return Napi::Number::New(env, (double)pid);
+}
+
 }  // namespace
 
 void RegisterCgroupNative(Napi::Env env, Napi::Object exports) {
@@ -133,6 +153,7 @@ void RegisterCgroupNative(Napi::Env env, Napi::Object exports) {
   o.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   o.Set("deviceFilterCount", Napi::Function::New(env, DeviceFilterCount));
   o.Set("eventfd", Napi::Function::New(env, EventFd));
+  o.Set("spawnPlaceholder", Napi::Function::New(env, SpawnPlaceholder));
   exports.Set("cgroups", o);
 }
 

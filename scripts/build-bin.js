@@ -46,9 +46,13 @@ function nodeLauncher() {
 }
 
 function compile(bun, out, extra) {
-  const args = ['build', ENTRY, '--compile', '--bytecode', '--format=cjs', '--target=bun', '--outfile', out,
+  // The systemd driver's D-Bus worker thread is an entry point of its own (src/cgroups/systemd/bus.ts).
+  const args = ['build', ENTRY, './dist/src/cgroups/systemd/bus-worker.js', '--compile', '--bytecode', '--format=cjs', '--target=bun', '--outfile', out,
     // An engine's working directory is not Skiff's configuration.
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
+    // dbus-next's optional modules (an X11 session bus, fd passing): neither is installed, and the
+    // system bus over a unix socket needs neither.
+    '--external', 'x11', '--external', 'usocket',
     // A command is done before JIT-compiled code would pay for itself: stay in the interpreter
     // longer (fewer pages of the JIT touched, -0.5 MiB RSS), long-running supervisors still tier up.
     '--compile-jit-policy=1000',

@@ -175,6 +175,9 @@ export interface CgroupNative {
   deviceFilterCount(dir: string): number;
   // A close-on-exec eventfd, for cgroup.event_control.
   eventfd(): number;
+  // A child of ours that waits, killed by SIGKILL or our exit: what a systemd scope is
+  // started around before the init exists. The caller kills and reaps it.
+  spawnPlaceholder(): number;
 }
 
 export interface Addon {

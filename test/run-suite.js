@@ -39,7 +39,8 @@ if (process.getuid && process.getuid() !== 0) {
 }
 
 const tap = path.join(root, 'node_modules', '.bin', 'tap');
-const child = spawn(tap, ['--disable-coverage', '--reporter=tap', '--timeout=600', '--jobs=2', ...files], {
+// SKIFF_TAP_TIMEOUT: seconds per file (the systemd guest under TCG needs more than 600).
+const child = spawn(tap, ['--disable-coverage', '--reporter=tap', `--timeout=${process.env.SKIFF_TAP_TIMEOUT || 600}`, '--jobs=2', ...files], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -1,6 +1,6 @@
 // The one interface the rest of Skiff has to cgroups, in the manner of crun's cgroup manager
 // table and youki's libcgroups: a driver per hierarchy kind (v1 with its hybrid cgroup2
-// companion, v2; systemd later) behind `Cgroups`, picked from the record kept in state.json.
+// companion, v2, and systemd over either) behind `Cgroups`, picked from the record kept in state.json.
 // Nothing outside src/cgroups knows which driver it holds.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,7 +10,7 @@ import { detectLayout, ownCgroups } from './layout';
 import { cgroupRecord } from './paths';
 
 // What state.json keeps: enough to find the container's cgroups again from any command.
-export type CgroupRecord = V1Record | V2Record | NoneRecord;
+export type CgroupRecord = V1Record | V2Record | NoneRecord | SystemdRecord;
 
 export interface V1Record {
   kind: 'v1';
@@ -24,6 +24,15 @@ export interface V2Record {
   kind: 'v2';
   // absent only where the host has no cgroup2 mount at all
   unified?: string;
+}
+
+// --systemd-cgroup: a transient scope systemd made; `fs` is the scope's directories, which
+// the cgroupfs driver of that kind works on.
+export interface SystemdRecord {
+  kind: 'systemd';
+  unit: string;
+  slice: string;
+  fs: V1Record | V2Record;
 }
 
 // rootless without the right to make cgroups: the container stays in the runtime's (none.ts)
@@ -54,7 +63,8 @@ export interface Cgroups {
   // A directory fd for clone3(CLONE_INTO_CGROUP), so the init never runs outside its cgroup;
   // undefined where the driver places it with join() instead. The caller closes it.
   cloneIntoFd(): number | undefined;
-  // Places a process that clone did not place (v1: the parent writes it before it runs).
+  // Places a process that clone did not place, before it runs (v1; v2 on a kernel without
+  // CLONE_INTO_CGROUP, where the addon clones without it).
   join(pid: number): void;
   // linux.resources, devices included, in runc's order; every error names the field.
   applyResources(r: Resources | undefined, opts?: ApplyOptions): void;
@@ -81,15 +91,19 @@ export interface Cgroups {
   destroy(): string[];
 }
 
-// Where a new container's cgroups go on this host (runc's cgroupsPath rules). Rootless
-// without a cgroupsPath, where the user may not create them (nothing delegated), none, as
-// runc's rootless manager does; an explicit cgroupsPath is always made or fails.
-export function planCgroup(cgroupsPath: string | undefined, id: string, rootless = false): CgroupRecord {
+// Where a new container's cgroups go on this host (runc's cgroupsPath rules; with
+// --systemd-cgroup, its slice:prefix:name rules). Rootless without a cgroupsPath, where the
+// user may not create them (nothing delegated), none, as runc's rootless manager does; an
+// explicit cgroupsPath is always made or fails.
+export function planCgroup(cgroupsPath: string | undefined, id: string, opts: { rootless?: boolean; systemd?: boolean } = {}): CgroupRecord {
+  if (opts.systemd) {
+    const sd = require('./systemd/unit') as typeof import('./systemd/unit');
+    return sd.systemdRecord(detectLayout(), cgroupsPath, id);
+  }
   const rec = cgroupRecord(detectLayout(), ownCgroups(), cgroupsPath, id);
-  if (rootless && cgroupsPath === undefined && !mayCreate(rec)) return { kind: 'none' };
+  if (opts.rootless && cgroupsPath === undefined && !mayCreate(rec)) return { kind: 'none' };
   return rec;
 }
-
 // Whether every directory of the record exists or could be made: its nearest existing
 // ancestor is writable by us.
 function mayCreate(rec: CgroupRecord): boolean {
@@ -113,7 +127,11 @@ const DRIVERS: Drivers = {
   v1: (r) => new (require('./v1/cgroups') as typeof import('./v1/cgroups')).V1Cgroups(r),
   v2: (r) => new (require('./v2/cgroups') as typeof import('./v2/cgroups')).V2Cgroups(r),
   none: (r) => new (require('./none') as typeof import('./none')).NoCgroups(r),
+  systemd: (r) => new (require('./systemd/cgroups') as typeof import('./systemd/cgroups')).SystemdCgroups(r),
 };
+
+// Whether this build has a driver of that kind (`skiff features` says so from here).
+export const hasDriver = (kind: string): boolean => kind in DRIVERS;
 
 // The driver for a record. A state without one (it has no cgroups) gets an empty v2 record:
 // nothing to freeze, list or remove.
@@ -132,6 +150,12 @@ export function parseCgroupRecord(v: unknown): CgroupRecord {
   const bad = () => new Error('not a cgroup record');
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad();
   const o = v as Record<string, unknown>;
+  if (o.kind === 'systemd') {
+    if (typeof o.unit !== 'string' || typeof o.slice !== 'string') throw bad();
+    const inner = parseCgroupRecord(o.fs);
+    if (inner.kind === 'systemd' || inner.kind === 'none') throw bad();
+    return { kind: 'systemd', unit: o.unit, slice: o.slice, fs: inner };
+  }
   if (o.dirs !== undefined && !isStrings(o.dirs)) throw bad();
   if (o.unified !== undefined && typeof o.unified !== 'string') throw bad();
   const { '': oldUnified, ...dirs } = (o.dirs ?? {}) as Record<string, string>;

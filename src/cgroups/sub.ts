@@ -40,6 +40,8 @@ function below(base: string, sub: string): string {
 // hierarchy (all of them for '') moved down to its sub-cgroup. A v2 record has only ''.
 export function subCgroupRecord(rec: CgroupRecord, paths: SubCgroupPaths): CgroupRecord {
   const all = paths.get('');
+  // The scope's directories are cgroupfs ones: the sub-cgroup is below them.
+  if (rec.kind === 'systemd') return { ...rec, fs: subCgroupRecord(rec.fs, paths) as typeof rec.fs };
   if (rec.kind === 'none') throw new SkiffError('setup', 'exec --cgroup: the container has no cgroups of its own (rootless, where the user may not create them)');
   if (rec.kind === 'v2') {
     for (const ctrl of paths.keys()) if (ctrl !== '') throw unknownController(ctrl);

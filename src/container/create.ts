@@ -67,10 +67,9 @@ function checkRequest(spec: Spec, req: CreateRequest): void {
   if (spec.process?.terminal && !req.consoleSocket && !req.relayTerminal) {
     throw new SkiffError('usage', 'cannot allocate tty if skiff will detach without setting console socket');
   }
-  if (req.systemdCgroup) {
-    // slice:prefix:name paths mean asking systemd over D-Bus; without systemd there is no one to ask.
-    if (!fs.existsSync('/run/systemd/system')) throw new SkiffError('host', 'systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
-    throw new SkiffError('host', 'systemd cgroup manager: not supported by skiff yet (drop --systemd-cgroup to use cgroupfs)');
+  // slice:prefix:name paths mean asking systemd over D-Bus; without systemd there is no one to ask.
+  if (req.systemdCgroup && !fs.existsSync('/run/systemd/system')) {
+    throw new SkiffError('host', 'systemd cgroup manager: systemd is not running on this host (drop --systemd-cgroup)');
   }
 }
 
@@ -186,7 +185,7 @@ export function createContainer(store: Store, req: CreateRequest): Created {
   const spec = loadSpec(bundle);
   const rootfs = checkRootfs(spec, bundle);
   checkRequest(spec, req);
-  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id, req.rootless === true);
+  const cgroupRecord = planCgroup(spec.linux?.cgroupsPath, req.id, { rootless: req.rootless === true, systemd: req.systemdCgroup });
   logDebug(`create ${req.id}: bundle ${bundle}, config.json checked, rootfs ${rootfs}`);
   const pidfdSocket = PidfdSocket.connect(req.pidfdSocket);
   let claimed: ReturnType<Store['claim']>;

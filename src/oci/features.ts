@@ -1,6 +1,7 @@
 // The runtime-spec features document: what this build of Skiff really supports, derived from
 // the tables the code itself uses, so it cannot drift from them.
 import { CAPABILITIES } from './caps';
+import { hasDriver } from '../cgroups/manager';
 import { FLAG_WORDS, IDMAP_WORDS, PROPAGATION, REC_ATTR_WORDS } from './mountopts';
 import { ACTIONS, ARCHES, FLAGS, OPERATORS } from './seccomp';
 import { CLONE_NEW } from './namespaces';
@@ -22,7 +23,8 @@ export function features() {
     linux: {
       namespaces: Object.keys(CLONE_NEW).sort(),
       capabilities: CAPABILITIES,
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      // systemdUser: rootless systemd (the user's manager) is not done.
+      cgroup: { v1: hasDriver('v1'), v2: hasDriver('v2'), systemd: hasDriver('systemd'), systemdUser: false, rdma: true },
       seccomp: {
         enabled: true,
         actions: Object.keys(ACTIONS).sort(),

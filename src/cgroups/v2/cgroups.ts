@@ -74,8 +74,16 @@ export class V2Cgroups extends FsCgroups<V2Record> implements Cgroups {
     }
   }
 
-  // clone3 placed it (cloneIntoFd).
-  join(): void {}
+  // clone3 placed it (cloneIntoFd), except on kernels without CLONE_INTO_CGROUP (before
+  // 5.7), where the addon clones without it: then it is written here, before it runs.
+  join(pid: number): void {
+    const dir = this.record.unified;
+    const root = detectLayout().unified;
+    if (!dir || !root) return;
+    const own = /^0::(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+    if (own !== undefined && path.join(root, own) === dir) return;
+    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  }
 
   applyResources(r: Resources | undefined, opts: ApplyOptions = {}): void {
     (require('./resources') as typeof import('./resources')).applyResources(this, r, opts);
