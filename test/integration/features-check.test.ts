@@ -3,7 +3,7 @@
 import t from 'tap';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { SKIFF, makeBundle, skiff, testEnv, uniqueId } from '../lib/harness';
+import { SKIFF, makeBundle, skiff, skiffForUsers, testEnv, uniqueId } from '../lib/harness';
 import type { Finding, Report } from '../../src/check/report';
 import { resctrlMissing } from '../../src/launch/resctrl';
 
@@ -11,7 +11,7 @@ const rt = skiff();
 t.teardown(() => rt.cleanup());
 
 function check(args: string[] = [], asUser?: number) {
-  const argv = asUser === undefined ? [SKIFF, 'check', ...args] : ['setpriv', '--reuid', String(asUser), '--regid', String(asUser), '--clear-groups', SKIFF, 'check', ...args];
+  const argv = asUser === undefined ? [SKIFF, 'check', ...args] : ['setpriv', '--reuid', String(asUser), '--regid', String(asUser), '--clear-groups', skiffForUsers(), 'check', ...args];
   return spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: testEnv() });
 }
 const report = (): Report => JSON.parse(check(['--json']).stdout);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureRootfs, ociImage, SKIFF, testEnv, tmpDir, uniqueId } from '../lib/harness';
+import { ensureRootfs, ociImage, skiffForUsers, testEnv, tmpDir, uniqueId } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
 const user = `skiff-fmrl-${process.pid}`.slice(0, 32);
@@ -31,7 +31,8 @@ const xdg = tmpDir('features-mount-xdg');
 fs.chownSync(xdg, uid, gid);
 fs.chmodSync(xdg, 0o700);
 
-const RUNTIMES = { runc: '/usr/sbin/runc', skiff: SKIFF } as const;
+// skiff from where the throwaway user can reach it, wherever the checkout lives
+const RUNTIMES = { runc: '/usr/sbin/runc', skiff: skiffForUsers() } as const;
 type Name = keyof typeof RUNTIMES;
 
 // Runs a command as the user in the bare environment of a login: nothing of the test runner's

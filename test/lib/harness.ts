@@ -15,6 +15,29 @@ export function ensureRootfs(): string {
   return FIXTURE_ROOTFS;
 }
 
+// bin/skiff where an unprivileged user can run it: a checkout under /root (0700, as a fresh
+// machine's clone often is) is out of that user's reach. The compiled executable holds
+// everything but its addon, which it finds beside itself (src/native.ts); the Node launcher is
+// not relocatable and is returned as it is.
+let forUsers: string | undefined;
+export function skiffForUsers(): string {
+  if (forUsers) return forUsers;
+  const exe = fs.realpathSync(SKIFF);
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(exe, 'r');
+  fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  if (head.toString() === '#!') return (forUsers = SKIFF);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-for-users-'));
+  fs.chmodSync(dir, 0o755);
+  fs.mkdirSync(path.join(dir, 'Release'), { mode: 0o755 });
+  fs.copyFileSync(path.join(path.dirname(exe), 'Release', 'skiff.node'), path.join(dir, 'Release', 'skiff.node'));
+  fs.copyFileSync(exe, path.join(dir, 'skiff'));
+  fs.chmodSync(path.join(dir, 'skiff'), 0o755);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return (forUsers = path.join(dir, 'skiff'));
+}
+
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `skiff-${prefix}-`));
 }
