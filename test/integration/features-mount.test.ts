@@ -3,7 +3,8 @@
 // rootfsPropagation shared/unbindable, no mount namespace or one joined by path.
 // Idmapped mounts are in features-mount-idmap.test.ts.
 import t, { Test } from 'tap';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { differential, makeBundle, tmpDir, uniqueId, Runtime } from '../lib/harness';
@@ -146,19 +147,29 @@ t.test('exec into a container without a mount namespace is chrooted into its roo
   unmountAll(path.join(b.dir, 'rootfs'));
 });
 
-// A mount namespace held by an nsfs bind (unshare --mount=FILE), in a private tmpfs so the bind
-// is allowed wherever "/" is shared.
+// A mount namespace held by a process of its own (unshare -m ... sleep), joined by its
+// /proc/PID/ns/mnt path. Not an nsfs bind (unshare --mount=FILE): that bind failed once with
+// EINVAL in a fresh-root run, a setup flake unrelated to the runtime.
+const holders: ChildProcess[] = [];
 function heldMountNs(): { file: string; ino: number } {
-  const dir = tmpDir('features-mount-ns');
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'features-mount-ns', dir]);
-  execFileSync('mount', ['--make-private', dir]);
-  unmountLater.push(dir);
-  const file = path.join(dir, 'mnt');
-  fs.writeFileSync(file, '');
-  execFileSync('unshare', [`--mount=${file}`, '--propagation', 'private', 'true']);
-  unmountLater.push(file);
-  return { file, ino: fs.statSync(file).ino };
+  const own = fs.readlinkSync('/proc/self/ns/mnt');
+  const p = spawn('unshare', ['-m', '--propagation', 'private', 'sleep', '1000'], { stdio: 'ignore' });
+  holders.push(p);
+  const file = `/proc/${p.pid}/ns/mnt`;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 500; i++) {
+    let link = own;
+    try {
+      link = fs.readlinkSync(file);
+    } catch {
+      // not exec'd yet
+    }
+    if (link !== own) return { file, ino: fs.statSync(file).ino };
+    Atomics.wait(pause, 0, 0, 10);
+  }
+  throw new Error('unshare -m did not make a mount namespace in 5 s');
 }
+t.teardown(() => { for (const p of holders) p.kill('SIGKILL'); });
 
 t.test('joining a mount namespace by path: the container is set up in it', async (t) => {
   const hostMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('skiff-bundle')).length;
