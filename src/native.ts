@@ -219,11 +219,17 @@ export function useAddonForTests(fake: Addon | undefined): void {
   addon = fake;
 }
 
+// Whether this runs inside the compiled bin/skiff (scripts/build-bin.js), whose modules live in
+// Bun's embedded file system rather than in dist/ on disk.
+export function inCompiledExecutable(): boolean {
+  return process.argv[1]?.startsWith('/$bunfs/') === true;
+}
+
 // dist/src/native.js -> build/Release/skiff.node. The compiled bin/skiff (build/skiff, made by
 // scripts/build-bin.js) is one file whose modules' __dirname is where they were bundled from,
 // gone if the install moves: its addon is the one beside it.
 function addonPath(): string {
-  if (process.argv[1]?.startsWith('/$bunfs/')) return path.join(path.dirname(process.execPath), 'Release', 'skiff.node');
+  if (inCompiledExecutable()) return path.join(path.dirname(process.execPath), 'Release', 'skiff.node');
   return path.join(__dirname, '..', '..', 'build', 'Release', 'skiff.node');
 }
 

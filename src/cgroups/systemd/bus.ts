@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { SkiffError } from '../../errors';
+import { inCompiledExecutable } from '../../native';
 import type { Property } from './properties';
 
 export type BusRequest =
@@ -28,7 +29,7 @@ let conn: { worker: Worker; flag: Int32Array; data: Buffer } | undefined;
 // The worker's file. The compiled bin/skiff holds it as an entry point of its own
 // (scripts/build-bin.js), named as it was given to bun build; under Node, beside this file.
 function workerEntry(): string {
-  if (process.argv[1]?.startsWith('/$bunfs/')) return './dist/src/cgroups/systemd/bus-worker.js';
+  if (inCompiledExecutable()) return './dist/src/cgroups/systemd/bus-worker.js';
   return path.join(__dirname, 'bus-worker.js');
 }
 
