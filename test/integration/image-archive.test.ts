@@ -5,25 +5,19 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync, spawn, spawnSync, ChildProcess } from 'child_process';
-import { ociImage, skiff, testEnv, tmpDir, uniqueId } from '../lib/harness';
+import { ociImage, privatePodman, skiff, testEnv, tmpDir, uniqueId } from '../lib/harness';
 import { CLI_JS } from '../fixtures/image/build';
 
 const rt = skiff();
 const work = tmpDir('image-archive');
 const store = path.join(work, 'store');
-const conf = path.join(work, 'containers.conf');
 const GREETING = 'from-the-image\n';
 
-function podman(args: string[]) {
-  const r = spawnSync('podman', ['--root', `${work}/podman-root`, '--runroot', `${work}/podman-run`, '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs', '--runtime', '/usr/sbin/runc', ...args], { encoding: 'utf8', env: { ...testEnv(), CONTAINERS_CONF: conf }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+const { run: podman, reset: resetPodman } = privatePodman(work);
 const sk = (args: string[]) => rt.run(['image', ...args, '--image-root', store]);
 
 t.before(() => {
   // The host lacks CAP_SYS_RESOURCE: podman's default ulimits must not exceed the host's.
-  fs.writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
   const { tar } = ociImage(work, 'greeter', ['--config.cmd', 'sh', '--config.cmd', '-c', '--config.cmd', 'echo $GREETING', '--config.env', 'GREETING=from-the-image']);
   const r = sk(['import', tar, '--name', 'localhost/greeter:1']);
   if (r.code !== 0) throw new Error(r.stderr);
@@ -31,10 +25,8 @@ t.before(() => {
   if (r2.code !== 0) throw new Error(r2.stderr);
 });
 t.teardown(() => {
-  podman(['rm', '-af']);
-  podman(['system', 'reset', '-f']);
+  resetPodman();
   rt.cleanup();
-  spawnSync('sh', ['-c', `grep ${work} /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

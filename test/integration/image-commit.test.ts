@@ -6,19 +6,14 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { ociImage, skiff, testEnv, tmpDir, uniqueId } from '../lib/harness';
+import { ociImage, privatePodman, skiff, tmpDir, uniqueId } from '../lib/harness';
 
 const rt = skiff();
 const work = tmpDir('image-commit');
 const store = path.join(work, 'store');
-const conf = path.join(work, 'containers.conf');
 const sk = (args: string[]) => rt.run(['image', ...args, '--image-root', store]);
 
-function podman(args: string[]) {
-  const r = spawnSync('podman', ['--root', `${work}/podman-root`, '--runroot', `${work}/podman-run`, '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs', '--runtime', '/usr/sbin/runc', ...args], { encoding: 'utf8', env: { ...testEnv(), CONTAINERS_CONF: conf }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+const { run: podman, reset: resetPodman } = privatePodman(work);
 
 /** Runs sh -c SCRIPT in a new overlay bundle of the image, then commits it as NAME. */
 function change(image: string, script: string, name: string): string {
@@ -37,15 +32,12 @@ function change(image: string, script: string, name: string): string {
 }
 
 t.before(() => {
-  fs.writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
   const { tar } = ociImage(work, 'base', ['--config.cmd', 'sh']);
   if (sk(['import', tar, '--name', 'localhost/base:1']).code !== 0) throw new Error('import');
 });
 t.teardown(() => {
-  podman(['rm', '-af']);
-  podman(['system', 'reset', '-f']);
+  resetPodman();
   rt.cleanup();
-  spawnSync('sh', ['-c', `grep ${work} /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

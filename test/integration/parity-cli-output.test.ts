@@ -4,7 +4,7 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime, SKIFF } from '../lib/harness';
+import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime, skiffIsNodeLauncher } from '../lib/harness';
 
 const sk = skiff();
 const rc = runc();
@@ -71,7 +71,7 @@ t.test('-v: "<name> version X.Y.Z", then commit, spec and the library lines', as
   t.match(b.stdout, /^skiff version \d+\.\d+\.\d+\n/);
   t.same(keys(a.stdout), ['commit', 'spec', 'go', 'libseccomp'], 'runc\'s lines');
   // The JS runtime where runc has go: bun for the compiled bin/skiff, node for its fallback.
-  const runtime = fs.readFileSync(SKIFF).subarray(0, 2).toString() === '#!' ? 'node' : 'bun';
+  const runtime = skiffIsNodeLauncher() ? 'node' : 'bun';
   t.same(keys(b.stdout), ['commit', 'spec', runtime, 'libseccomp'], 'skiff\'s: the JS runtime where runc has go');
   t.match(b.stdout, /\ncommit: [0-9a-f]{7,}(-dirty)?\n|\ncommit: v\d/, 'a real commit (git describe at build time)');
   t.match(b.stdout, /\nlibseccomp: \d+\.\d+\.\d+\n/, 'the libseccomp the addon runs with');

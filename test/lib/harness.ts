@@ -19,15 +19,20 @@ export function ensureRootfs(): string {
 // machine's clone often is) is out of that user's reach. The compiled executable holds
 // everything but its addon, which it finds beside itself (src/native.ts); the Node launcher is
 // not relocatable and is returned as it is.
+// Whether bin/skiff is the Node launcher (a script) rather than the compiled executable.
+export function skiffIsNodeLauncher(): boolean {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(SKIFF, 'r');
+  fs.readSync(fd, head, 0, 2, 0);
+  fs.closeSync(fd);
+  return head.toString() === '#!';
+}
+
 let forUsers: string | undefined;
 export function skiffForUsers(): string {
   if (forUsers) return forUsers;
+  if (skiffIsNodeLauncher()) return (forUsers = SKIFF);
   const exe = fs.realpathSync(SKIFF);
-  const head = Buffer.alloc(2);
-  const fd = fs.openSync(exe, 'r');
-  fs.readSync(fd, head, 0, 2, 0);
-  fs.closeSync(fd);
-  if (head.toString() === '#!') return (forUsers = SKIFF);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-for-users-'));
   fs.chmodSync(dir, 0o755);
   fs.mkdirSync(path.join(dir, 'Release'), { mode: 0o755 });
@@ -240,4 +245,23 @@ export function ociImage(dir: string, name: string, config: string[] = []): { la
   const tar = path.join(dir, `${name}.tar`);
   execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
   return { layout, tar };
+}
+
+// A private Podman for image round trips: its own root, runroot and containers.conf under
+// `work` (vfs storage, cgroupfs, Debian's runc), so nothing of the machine's Podman is touched.
+export function privatePodman(work: string): { run: (args: string[]) => { code: number; stdout: string; stderr: string }; reset: () => void } {
+  const conf = path.join(work, 'containers.conf');
+  fs.writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+  const run = (args: string[]) => {
+    const r = spawnSync('podman', ['--root', `${work}/podman-root`, '--runroot', `${work}/podman-run`, '--storage-driver', 'vfs',
+      '--cgroup-manager', 'cgroupfs', '--runtime', '/usr/sbin/runc', ...args], { encoding: 'utf8', env: { ...testEnv(), CONTAINERS_CONF: conf }, timeout: 120_000 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  };
+  // Its containers and storage, then whatever it left mounted under `work`.
+  const reset = () => {
+    run(['rm', '-af']);
+    run(['system', 'reset', '-f']);
+    spawnSync('sh', ['-c', `grep ${work} /proc/mounts | cut -d" " -f2 | sort -r | xargs -r -n1 umount -l`]);
+  };
+  return { run, reset };
 }
