@@ -92,10 +92,10 @@ export function killContainer(store: Store, id: string, signal: string | undefin
   });
 }
 
-// SIGKILL every process in `cgroups` and the init (named by its start time as well, so a
-// reused pid is never killed), and wait for each to be gone (pidfds, no polling).
-function killAndWait(cgroups: Cgroups | undefined, pid: unknown, startTime: unknown): void {
-  const pids = new Set(cgroups?.pids() ?? []);
+// SIGKILL the init (named by its start time as well, so a reused pid is never killed) and,
+// with `wholeCgroup`, every process in `cgroups`; wait for each to be gone (pidfds, no polling).
+function killAndWait(cgroups: Cgroups | undefined, pid: unknown, startTime: unknown, wholeCgroup = true): void {
+  const pids = new Set(wholeCgroup ? cgroups?.pids() ?? [] : []);
   if (Number.isSafeInteger(pid) && (pid as number) > 0 && typeof startTime === 'string' && isAlive(pid as number, startTime)) pids.add(pid as number);
   for (const p of pids) {
     try {
@@ -108,8 +108,16 @@ function killAndWait(cgroups: Cgroups | undefined, pid: unknown, startTime: unkn
   native().waitExited([...pids]);
 }
 
+// A container with a pid namespace of its own ends with its init: the kernel kills every
+// process of that namespace. Its cgroup may hold others (a pod's cgroup shared by design),
+// so runc signals the cgroup only when the container shares a pid namespace, and so do we.
+function ownsPidNamespace(state: ContainerState): boolean {
+  const ns = state.config.linux?.namespaces?.find((n) => n.type === 'pid');
+  return ns !== undefined && !ns.path && Number.isSafeInteger(state.pid) && state.pid > 0 && state.initStartTime !== '';
+}
+
 function killAll(c: Loaded): void {
-  killAndWait(c.cgroups, c.state.pid, c.state.initStartTime);
+  killAndWait(c.cgroups, c.state.pid, c.state.initStartTime, !ownsPidNamespace(c.state));
 }
 
 // Removes what the container holds on the host: its processes, cgroups and state. It kills

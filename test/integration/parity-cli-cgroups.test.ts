@@ -154,3 +154,34 @@ t.test('a taken id is "already exists", even when its container is paused (its c
     rt.run(['delete', '-f', id]);
   }
 });
+
+// runc signals the whole cgroup on delete only when the container shares a pid namespace: with
+// one of its own, killing the init ends every process of the container, and a pod's own
+// processes in the same cgroup live on.
+t.test('delete -f of a container in a pod\'s cgroup kills the pod\'s processes only without a pid namespace of its own', async (t) => {
+  for (const ownPidns of [true, false]) {
+    const outcome: Record<string, unknown> = {};
+    for (const rt of both) {
+      const name = pod();
+      const p = podProcess(name);
+      const b = makeBundle({
+        args: ['sleep', '1000'],
+        edit: (s) => {
+          s.linux!.cgroupsPath = name;
+          if (!ownPidns) s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        },
+      });
+      const id = uniqueId(`parity-cg-${rt.name}`);
+      t.equal(rt.run(['run', '-d', '-b', b.dir, id]).code, 0, `${rt.name}: started`);
+      const init = rt.state(id).pid as number;
+      const r = rt.run(['delete', '-f', id]);
+      const podAlive = p.exitCode === null && p.signalCode === null && fs.existsSync(`/proc/${p.pid}`) &&
+        !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      outcome[rt.name] = { code: r.code, initGone: !fs.existsSync(`/proc/${init}/status`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${init}/status`, 'utf8')), podAlive };
+      t.same(leftBehind(rt, id), [], `${rt.name}: nothing of the container left`);
+      p.kill('SIGKILL');
+    }
+    t.same(outcome.runc, { code: 0, initGone: true, podAlive: ownPidns }, `runc, ${ownPidns ? 'own' : 'shared'} pid namespace`);
+    t.same(outcome.skiff, outcome.runc, 'skiff: the same');
+  }
+});
