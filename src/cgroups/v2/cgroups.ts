@@ -6,7 +6,7 @@ import type { CgroupView, Cgroups, OomWatch, V2Record } from '../manager';
 import type { ApplyOptions } from '../writer';
 import { detectLayout } from '../layout';
 import { SkiffError, errnoText } from '../../errors';
-import { FsCgroups, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
+import { FsCgroups, addProcess, freezeAndWait, oomKills, writeUnlessGone } from '../fs';
 
 // A controller's files appear in a cgroup only when every ancestor lists it in
 // cgroup.subtree_control. Like runc (fs2.CreateCgroupPath), enable every controller the root
@@ -70,19 +70,23 @@ export class V2Cgroups extends FsCgroups<V2Record> implements Cgroups {
     try {
       return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     } catch (e) {
+      // A missing one (exec --cgroup into a sub-cgroup nobody made) is join()'s to report,
+      // in runc's words with the pid: the child waits for GO and is killed without running.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new SkiffError('setup', `error adding the process to cgroups: open ${dir}: ${errnoText(e as NodeJS.ErrnoException)}`);
     }
   }
 
   // clone3 placed it (cloneIntoFd), except on kernels without CLONE_INTO_CGROUP (before
-  // 5.7), where the addon clones without it: then it is written here, before it runs.
+  // 5.7), where the addon clones without it, or when the directory could not be opened:
+  // then it is written here, before it runs.
   join(pid: number): void {
     const dir = this.record.unified;
     const root = detectLayout().unified;
     if (!dir || !root) return;
     const own = /^0::(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
     if (own !== undefined && path.join(root, own) === dir) return;
-    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    addProcess(dir, pid);
   }
 
   applyResources(r: Resources | undefined, opts: ApplyOptions = {}): void {
