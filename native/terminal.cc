@@ -1,7 +1,7 @@
 // The container's terminal (child side): a pty from the container's own devpts instance,
 // /dev/console bound to it without following anything the rootfs planted (CVE-2025-52565),
 // and the master handed to the console socket as one SCM_RIGHTS message whose payload is the
-// pty's name, as containerd's shim expects.
+// master's name, "/dev/ptmx", as runc sends it (containerd's shim reads only the fd).
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -22,12 +22,11 @@ namespace skiff {
 
 namespace {
 
-// The master goes to the console socket, its name ("/dev/pts/N") as the payload.
-void send_master(const LaunchPlan& plan, int master, unsigned int n) {
-  char name[32];
-  copy_str(name, sizeof name, "/dev/pts/");
-  format_int(name + 9, sizeof name - 9, (long)n);
-  if (send_fd(plan.console_fd, master, name, strlen(name)) != 0) fail("send pty master to console socket", errno);
+// The master goes to the console socket with runc's payload: the name of the file it was
+// opened as (runc's console.Name() of /dev/ptmx), not the slave's /dev/pts/N.
+void send_master(const LaunchPlan& plan, int master) {
+  static const char kName[] = "/dev/ptmx";
+  if (send_fd(plan.console_fd, master, kName, sizeof kName - 1) != 0) fail("send pty master to console socket", errno);
   close(master);
   close(plan.console_fd);
 }
@@ -39,8 +38,6 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
   if (ptmx < 0) fail("open /dev/pts/ptmx (is devpts mounted at /dev/pts?)", errno, "/dev/pts/ptmx");
   int unlock = 0;
   if (ioctl(ptmx, TIOCSPTLCK, &unlock) != 0) fail("unlock pty", errno);
-  unsigned int n = 0;
-  if (ioctl(ptmx, TIOCGPTN, &n) != 0) fail("get pty number", errno);
   // The peer is opened through the master, never through a path the container controls.
   int slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) fail("open pty slave", errno);
@@ -53,7 +50,7 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
   }
   if (plan.exec_mode) {
     // exec shares the container's /dev/console; only the init binds it.
-    send_master(plan, ptmx, n);
+    send_master(plan, ptmx);
     return slave;
   }
   // /dev/console: a plain file we create (O_NOFOLLOW, O_EXCL semantics via unlink) in the
@@ -72,7 +69,7 @@ int setup_terminal(const LaunchPlan& plan, int root_fd) {
   fd_path(dst, target);
   if (mount(src, dst, nullptr, MS_BIND, nullptr) != 0) fail("bind pty over /dev/console", errno, "/dev/console");
   close(target);
-  send_master(plan, ptmx, n);
+  send_master(plan, ptmx);
   return slave;
 }
 

@@ -1,39 +1,22 @@
 // --pidfd-socket on create, run and exec (runc 1.2+): the listener gets a pidfd of the
 // container's process and can signal it without a pid race. runc 1.1.5 has no such flag;
 // the receiver here does what runc's own test does (pidfd_send_signal, wait for the exit).
-import t, { Test } from 'tap';
-import { spawn } from 'child_process';
+import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { leftBehind, makeBundle, runc, skiff, tmpDir, uniqueId, waitFor } from '../lib/harness';
+import { fdReceiver } from '../lib/fd-receiver';
 
 const rt = skiff();
 t.teardown(() => rt.cleanup());
-const LISTENER = path.join(__dirname, '..', '..', '..', 'test', 'lib', 'pidfd-socket.py');
 const SIGKILL = 9;
-
-// A listener on a fresh socket; `lines` fills with what it prints.
-async function listener(t: Test, signal?: number) {
-  const sock = path.join(tmpDir('pidfd'), 'pidfd.sock');
-  const child = spawn('python3', [LISTENER, sock, ...(signal ? [String(signal)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { child.kill(); });
-  const lines: string[] = [];
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  await waitFor(() => lines.includes('LISTENING'), 10_000, 'pidfd listener');
-  return { sock, lines };
-}
 
 const sleeping = () => makeBundle({ args: ['sleep', '1000'] }).dir;
 const status = (id: string) => rt.state(id).status;
 
 t.test('create --pidfd-socket: a pidfd of the init, which can kill it', async (t) => {
-  const l = await listener(t, SIGKILL);
+  const l = await fdReceiver('pidfd', String(SIGKILL));
+  t.teardown(l.stop);
   const id = uniqueId('pidfd-create');
   const pidFile = path.join(tmpDir('pidfd-create'), 'pid');
   const r = rt.run(['create', '--pidfd-socket', l.sock, '--pid-file', pidFile, '-b', sleeping(), id]);
@@ -47,7 +30,8 @@ t.test('create --pidfd-socket: a pidfd of the init, which can kill it', async (t
 });
 
 t.test('run -d --pidfd-socket', async (t) => {
-  const l = await listener(t);
+  const l = await fdReceiver('pidfd');
+  t.teardown(l.stop);
   const id = uniqueId('pidfd-run');
   const r = rt.run(['run', '-d', '--pidfd-socket', l.sock, '-b', sleeping(), id]);
   t.equal(r.code, 0, r.stderr);
@@ -61,7 +45,8 @@ t.test('exec -d --pidfd-socket: a pidfd of the exec process, not of the init', a
   const id = uniqueId('pidfd-exec');
   t.equal(rt.run(['run', '-d', '-b', sleeping(), id]).code, 0);
   t.teardown(() => rt.run(['delete', '-f', id]));
-  const l = await listener(t, SIGKILL);
+  const l = await fdReceiver('pidfd', String(SIGKILL));
+  t.teardown(l.stop);
   const pidFile = path.join(tmpDir('pidfd-exec'), 'pid');
   const r = rt.run(['exec', '-d', '--pidfd-socket', l.sock, '--pid-file', pidFile, id, 'sleep', '999']);
   t.equal(r.code, 0, r.stderr);

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { differential, makeBundle, tmpDir, uniqueId, waitFor, REPO } from '../lib/harness';
 import type { Runtime } from '../lib/harness';
+import { fdReceiver } from '../lib/fd-receiver';
 import type { Spec } from '../../src/oci/spec';
 
 const d = differential();
@@ -152,28 +153,33 @@ t.test('seccomp: startContainer hooks run before the filter is applied', async (
   }
 });
 
-// A console socket as containerd's shim serves it (test/lib/console-socket.py); `output()`
-// is what it printed once the pty closed: "NAME /dev/pts/N", then the terminal's output.
-async function consoleSocket() {
-  const sock = path.join(tmpDir('pk-console'), 'sock');
-  const child = spawn('python3', [path.join(REPO, 'test', 'lib', 'console-socket.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c) => { out += c; });
-  await waitFor(() => out.includes('LISTENING'), 5000, 'console socket listening');
-  const exited = new Promise((res) => child.on('exit', res));
-  return {
-    sock,
-    output: async () => { await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]); child.kill(); return out.replace(/\r/g, ''); },
-  };
-}
-
 // The owner (uid gid) of the process's terminal, as the process sees it.
 const TTY_OWNER = 'ls -ln $(tty) | awk "{print \\"owner\\", \\$3, \\$4}"';
+
+// The payload of the console socket's message is the master's name, which runc gives as the
+// file it opened (/dev/ptmx), on run and on exec -t alike.
+t.test('terminal: the console socket\'s message names the master as runc does', async (t) => {
+  const names: Record<string, string[]> = {};
+  for (const rt of [d.rc, d.sk]) {
+    const id = uniqueId('pk-ttyname');
+    const run = await fdReceiver('console');
+    const b = makeBundle({ args: ['sleep', '100'], edit: (s) => { s.process!.terminal = true; } });
+    t.equal(rt.run(['run', '-d', '--console-socket', run.sock, '-b', b.dir, id]).code, 0);
+    const exec = await fdReceiver('console');
+    t.equal(rt.run(['exec', '-t', '-d', '--console-socket', exec.sock, id, 'true']).code, 0);
+    await exec.output();
+    run.stop();
+    names[rt.name] = [run, exec].map((r) => r.lines.find((l) => l.startsWith('NAME ')) ?? '');
+    rt.run(['delete', '-f', id]);
+  }
+  t.same(names.runc, ['NAME /dev/ptmx', 'NAME /dev/ptmx'], 'runc');
+  t.same(names.skiff, names.runc, 'skiff: the same');
+});
 
 t.test('terminal: the pty belongs to the process user on a terminal container', async (t) => {
   const outs: string[] = [];
   for (const rt of [d.rc, d.sk]) {
-    const cs = await consoleSocket();
+    const cs = await fdReceiver('console');
     const b = makeBundle({ args: ['sh', '-c', TTY_OWNER], edit: (s) => { s.process!.terminal = true; s.process!.user = { uid: 1000, gid: 1000 }; } });
     const r = rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, uniqueId('pk-tty')]);
     t.equal(r.code, 0, `${rt.name}: ${r.stderr}`);
@@ -189,7 +195,7 @@ t.test('terminal: exec -t gives its pty to the exec user', async (t) => {
     const id = uniqueId('pk-exectty');
     const b = makeBundle({ args: ['sleep', '100'] });
     t.equal(rt.run(['run', '-d', '-b', b.dir, id]).code, 0);
-    const cs = await consoleSocket();
+    const cs = await fdReceiver('console');
     const r = rt.run(['exec', '-t', '-d', '--console-socket', cs.sock, '--user', '1000:1000', id, 'sh', '-c', TTY_OWNER]);
     t.equal(r.code, 0, `${rt.name}: ${r.stderr}`);
     outs.push((await cs.output()).match(/owner .*/)?.[0] ?? '');
@@ -209,7 +215,7 @@ t.test('mounts: a read-only /dev gets its devices, /dev/pts and console first, a
   // With a terminal: /dev/console is bound to the pty before /dev turns read-only.
   const outs: string[] = [];
   for (const rt of [d.rc, d.sk]) {
-    const cs = await consoleSocket();
+    const cs = await fdReceiver('console');
     const b = makeBundle({ args: ['sh', '-c', 'ls -l /dev/console | cut -c1-10; grep " /dev " /proc/mounts | cut -d" " -f4 | cut -d, -f1'], edit: (s) => { ro(s); s.process!.terminal = true; } });
     t.equal(rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, uniqueId('pk-rodevtty')]).code, 0);
     outs.push((await cs.output()).split('\n').slice(2).join('\n'));

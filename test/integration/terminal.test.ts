@@ -5,27 +5,13 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeBundle, skiff, testEnv, tmpDir, uniqueId, SKIFF } from '../lib/harness';
+import { fdReceiver } from '../lib/fd-receiver';
 
 const rt = skiff();
 t.teardown(() => rt.cleanup());
 
-// The Python receiver: prints "NAME /dev/pts/N", then what the container writes to its tty.
-function consoleSocket(input?: string) {
-  const sock = path.join(tmpDir('console'), 'sock');
-  const child = spawn('python3', [path.join(__dirname, '..', '..', '..', 'test', 'lib', 'console-socket.py'), sock, ...(input ? [input] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  const ready = new Promise<void>((resolve) => {
-    const check = () => (out.includes('LISTENING') ? resolve() : setTimeout(check, 10));
-    check();
-  });
-  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
-  return { sock, ready, done };
-}
-
 t.test('create --console-socket: the pty master arrives by SCM_RIGHTS, named, sized', async (t) => {
-  const cs = consoleSocket();
-  await cs.ready;
+  const cs = await fdReceiver('console');
   const b = makeBundle({ args: ['sh', '-c', 'tty; stty size; ls -l /dev/console | awk "{print \\$5 \\$6}"; echo $TERM'], edit: (s) => {
     s.process!.terminal = true;
     s.process!.consoleSize = { height: 33, width: 111 };
@@ -34,19 +20,18 @@ t.test('create --console-socket: the pty master arrives by SCM_RIGHTS, named, si
   const c = rt.run(['create', '--console-socket', cs.sock, '-b', b.dir, id]);
   t.equal(c.code, 0, c.stderr);
   t.equal(rt.run(['start', id]).code, 0);
-  const out = (await cs.done).replace(/\r/g, '');
-  t.match(out, /^LISTENING\nNAME \/dev\/pts\/0\n/);
+  const out = await cs.output();
+  t.match(out, /^LISTENING\nNAME \/dev\/ptmx\n/, 'named as runc names it');
   t.match(out, /\/dev\/pts\/0\n33 111\n136,0\nxterm\n/, 'tty, size, /dev/console is the pty, TERM');
   rt.run(['delete', '-f', id]);
 });
 
 t.test('input typed into the console socket reaches the container', async (t) => {
-  const cs = consoleSocket('echo typed-$((6*7))\nexit 3\n');
-  await cs.ready;
+  const cs = await fdReceiver('console', 'echo typed-$((6*7))\nexit 3\n');
   const b = makeBundle({ args: ['sh'], edit: (s) => { s.process!.terminal = true; } });
   const id = uniqueId('ttyin');
   t.equal(rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, id]).code, 0);
-  t.match((await cs.done).replace(/\r/g, ''), /typed-42/);
+  t.match(await cs.output(), /typed-42/);
   rt.run(['delete', '-f', id]);
 });
 
@@ -78,8 +63,7 @@ t.test('/dev/console never follows a symlink planted in a bound /dev (CVE-2025-5
   const devDir = tmpDir('dev');
   fs.symlinkSync(victim, path.join(devDir, 'console'));
   fs.mkdirSync(path.join(devDir, 'pts'));
-  const cs = consoleSocket();
-  await cs.ready;
+  const cs = await fdReceiver('console');
   const b = makeBundle({ args: ['sh', '-c', 'ls -l /dev/console; echo x > /dev/console'], edit: (s) => {
     s.process!.terminal = true;
     s.mounts = s.mounts!.filter((m) => !m.destination.startsWith('/dev'));
@@ -89,7 +73,7 @@ t.test('/dev/console never follows a symlink planted in a bound /dev (CVE-2025-5
   const id = uniqueId('console');
   const r = rt.run(['run', '-d', '--console-socket', cs.sock, '-b', b.dir, id]);
   t.equal(r.code, 0, r.stderr);
-  await cs.done;
+  await cs.output();
   t.equal(fs.readFileSync(victim, 'utf8'), 'host content\n', 'the host file is untouched');
   t.equal(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(victim), false, 'and nothing is mounted on it');
   rt.run(['delete', '-f', id]);
