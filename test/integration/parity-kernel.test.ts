@@ -265,16 +265,17 @@ t.test('user namespace: bind sources only the host root can reach are taken on t
 // runc's no-pivot path (msMoveRoot) detaches the host's full proc and sysfs mounts from the
 // container's mount namespace, or covers them with a tmpfs where a user namespace locks them;
 // Skiff does the same. Whether the container may then mount a fresh proc is the kernel's call
-// (mount_too_revealing): the same under both, with and without a user namespace.
+// (mount_too_revealing): the same under both, with and without a user namespace; without
+// CAP_SYS_ADMIN it is EPERM under both.
 t.test('mounts: --no-pivot, in a user namespace or not, gives what runc gives to a fresh proc mount', async (t) => {
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
   // What the fresh proc shows, without a race: a count of pids would include ls and grep of
   // the pipeline or not, as they happen to start.
   const script = 'mkdir /dev/shm/p; umount -l /proc; mount -t proc proc /dev/shm/p 2>&1; echo rc=$?; cat /dev/shm/p/1/comm; readlink /dev/shm/p/self >/dev/null && echo self';
-  for (const userns of [false, true]) {
+  for (const [userns, sysAdmin] of [[false, true], [true, true], [true, false]]) {
     const [rc, sk] = d.both((rt) => {
       const b = makeBundle({ copyRootfs: userns, args: ['sh', '-c', script], edit: (s) => {
-        for (const k of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![k]!.push('CAP_SYS_ADMIN');
+        if (sysAdmin) for (const k of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![k]!.push('CAP_SYS_ADMIN');
         if (!userns) return;
         s.linux!.namespaces!.push({ type: 'user' });
         s.linux!.uidMappings = map;
@@ -282,8 +283,9 @@ t.test('mounts: --no-pivot, in a user namespace or not, gives what runc gives to
       } });
       return rt.run(['run', '--no-pivot', '-b', b.dir, uniqueId('pk-nopivot')]);
     });
-    t.match(rc.stdout, /rc=0\nsh\nself\n/, `runc userns=${userns}: ${rc.stderr}`);
+    // Without CAP_SYS_ADMIN neither the umount nor the fresh mount is allowed (EPERM).
+    t.match(rc.stdout, sysAdmin ? /rc=0\nsh\nself\n/ : /permission denied.*\nrc=1\n/, `runc userns=${userns} CAP_SYS_ADMIN=${sysAdmin}: ${rc.stderr}`);
     t.equal(sk.code, rc.code, sk.stderr);
-    t.equal(sk.stdout, rc.stdout, `userns=${userns}`);
+    t.equal(sk.stdout, rc.stdout, `userns=${userns} CAP_SYS_ADMIN=${sysAdmin}`);
   }
 });
