@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Makes build/skiff, which bin/skiff (a symlink) is. With the optional dependency
 // @oven/bun-linux-x64 installed: Skiff compiled by Bun into one executable (Bun's runtime, the
-// bundle of dist/src with its bytecode precompiled); it starts in ~12 ms where Node needs ~45
-// (and ~90 with NODE_EXTRA_CA_CERTS set): docs/design.md, "The interpreter". Without it (another
+// bundle of dist/src with its bytecode precompiled), build/skiff-bun; it starts in ~12 ms where
+// Node needs ~45 (and ~90 with NODE_EXTRA_CA_CERTS set): docs/design.md, "The interpreter".
+// build/skiff is then native/launcher.c, which execs it with the JavaScriptCore options Skiff
+// runs with (no C compiler: build/skiff is the Bun executable itself). Without Bun (another
 // platform, --omit=optional): a launcher that runs bin/skiff-node under this Node.
 // Run by `npm install`/`npm ci` and `npm test` (pretest) after tsc, so it bundles what dist/ holds.
 'use strict';
@@ -13,6 +15,8 @@ const path = require('path');
 
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, 'build', 'skiff');
+const BUN_EXE = path.join(REPO, 'build', 'skiff-bun');
+const LAUNCHER = path.join(REPO, 'native', 'launcher.c');
 const ENTRY = path.join(__dirname, 'skiff-entry.js');
 
 function findBun() {
@@ -31,10 +35,21 @@ function findBun() {
 // fresh file is then dropped from the page cache: every page of it is cached as written, and
 // each page fault would map 64 KiB of them around it (fault-around), so a command's RSS would
 // count ~5 MiB of the executable it never touched until memory pressure evicted them.
-function install(tmp) {
-  fs.renameSync(tmp, OUT);
-  spawnSync('sync', ['--data', OUT], { stdio: 'ignore' });
-  spawnSync('dd', [`if=${OUT}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+function install(tmp, out = OUT) {
+  fs.renameSync(tmp, out);
+  spawnSync('sync', ['--data', out], { stdio: 'ignore' });
+  spawnSync('dd', [`if=${out}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+}
+
+// The launcher (native/launcher.c: no libc, x86-64), or undefined where it cannot be built.
+function launcher(dir) {
+  if (process.arch !== 'x64') return undefined;
+  const out = path.join(dir, 'launcher');
+  const r = spawnSync('cc', ['-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin',
+    '-fno-asynchronous-unwind-tables', '-s', '-Wall', '-Wextra', '-Werror', '-o', out, LAUNCHER], { encoding: 'utf8' });
+  if (r.status === 0) return out;
+  console.warn(`build-bin: no launcher (cc: ${(r.stderr || r.error?.message || '').trim()}): build/skiff is the Bun executable itself`);
+  return undefined;
 }
 
 function nodeLauncher() {
@@ -42,6 +57,7 @@ function nodeLauncher() {
   // An absolute interpreter: engines run bin/skiff with a PATH of their own.
   fs.writeFileSync(tmp, `#!${process.execPath}\n'use strict';\nrequire('../bin/skiff-node');\n`, { mode: 0o755 });
   install(tmp);
+  fs.rmSync(BUN_EXE, { force: true });
   console.log(`build-bin: ${OUT}: the Node launcher (bin/skiff-node on ${process.execPath})`);
 }
 
@@ -87,13 +103,23 @@ function bunBinary(bun) {
     const order = recordOrder(first, dir);
     const tmp = `${OUT}.${process.pid}`;
     compile(bun, tmp, order.length ? [`--bytecode-order=${order.join(',')}`] : []);
+    const launch = launcher(dir);
+    // The launcher finds the Bun executable beside itself: try the pair where it will be.
+    if (launch) {
+      install(tmp, BUN_EXE);
+      fs.copyFileSync(launch, `${OUT}.${process.pid}`);
+      fs.chmodSync(tmp, 0o755);
+    } else {
+      fs.rmSync(BUN_EXE, { force: true });
+    }
     const v = spawnSync(tmp, ['--version'], { encoding: 'utf8' });
     if (v.status !== 0 || !v.stdout.startsWith('skiff version')) {
       fs.rmSync(tmp, { force: true });
       throw new Error(`the compiled skiff does not run: ${v.stdout}${v.stderr}${v.error ?? ''}`);
     }
     install(tmp);
-    console.log(`build-bin: ${OUT}: compiled by bun ${spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
+    const what = launch ? `the launcher of ${BUN_EXE}, ` : '';
+    console.log(`build-bin: ${OUT}: ${what}compiled by bun ${spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -37,8 +37,13 @@ export function skiffForUsers(): string {
   fs.chmodSync(dir, 0o755);
   fs.mkdirSync(path.join(dir, 'Release'), { mode: 0o755 });
   fs.copyFileSync(path.join(path.dirname(exe), 'Release', 'skiff.node'), path.join(dir, 'Release', 'skiff.node'));
-  fs.copyFileSync(exe, path.join(dir, 'skiff'));
-  fs.chmodSync(path.join(dir, 'skiff'), 0o755);
+  // build/skiff, and the Bun executable it execs where it is a launcher (scripts/build-bin.js)
+  for (const name of ['skiff', 'skiff-bun']) {
+    const from = path.join(path.dirname(exe), name === 'skiff' ? path.basename(exe) : name);
+    if (!fs.existsSync(from)) continue;
+    fs.copyFileSync(from, path.join(dir, name));
+    fs.chmodSync(path.join(dir, name), 0o755);
+  }
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return (forUsers = path.join(dir, 'skiff'));
 }
