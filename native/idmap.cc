@@ -1,6 +1,7 @@
 #include "idmap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -12,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "napi_util.h"
 
@@ -68,18 +67,23 @@ std::string fstype_of(const std::string& path) {
   if (!realpath(path.c_str(), real)) return "unknown";
   std::string p = real, best_type = "unknown";
   size_t best = 0;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mnt, word;
-    f >> id >> parent >> dev >> root >> mnt;
-    while (f >> word && word != "-") {}
-    std::string type;
-    f >> type;
-    bool prefix = mnt == "/" || p == mnt || (p.compare(0, mnt.size(), mnt) == 0 && p[mnt.size()] == '/');
-    if (prefix && mnt.size() >= best) { best = mnt.size(); best_type = type; }
+  // C stdio, not iostreams: <sstream> linked libstdc++'s locale machinery into the addon,
+  // whose pages every command that loads it paid for.
+  FILE* in = fopen("/proc/self/mountinfo", "re");
+  if (!in) return best_type;
+  char* line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, in) > 0) {
+    char mnt[PATH_MAX];
+    char type[64];
+    const char* sep = strstr(line, " - ");
+    if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || sscanf(sep + 3, "%63s", type) != 1) continue;
+    std::string m = mnt;
+    bool prefix = m == "/" || p == m || (p.compare(0, m.size(), m) == 0 && p[m.size()] == '/');
+    if (prefix && m.size() >= best) { best = m.size(); best_type = type; }
   }
+  free(line);
+  fclose(in);
   return best_type;
 }
 
