@@ -207,9 +207,13 @@ function measure(rts, b) {
   each((r) => {
     r.rssSamples = {};
     const file = r.name === 'skiff' ? fs.realpathSync(SKIFF) : execFileSync('sh', ['-c', `command -v ${r.name}`], { encoding: 'utf8' }).trim();
-    // read-only: a created container's init still runs the file (no write open: ETXTBSY)
-    execFileSync('sync', ['--data', file], { stdio: 'ignore' });
-    execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+    // Skiff's launcher runs the Bun executable beside it (scripts/build-bin.js): that one too.
+    const bunExe = path.join(path.dirname(file), 'skiff-bun');
+    for (const f of [file, ...(r.name === 'skiff' && fs.existsSync(bunExe) ? [bunExe] : [])]) {
+      // read-only: a created container's init still runs the file (no write open: ETXTBSY)
+      execFileSync('sync', ['--data', f], { stdio: 'ignore' });
+      execFileSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+    }
   });
   for (let i = 0; i < Math.min(ITER, 10) + 2; i++) {
     warm = i >= 2;
