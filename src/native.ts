@@ -233,9 +233,14 @@ function addonPath(): string {
   return path.join(__dirname, '..', '..', 'build', 'Release', 'skiff.node');
 }
 
+// process.dlopen, not require: Bun's resolver would read every directory from / down to the
+// working directory and to the addon's (a containerd shim's bundle dir sits beside one
+// directory per container), for a path that is absolute already.
 export function native(): Addon {
   if (!addon) {
-    addon = require(addonPath()) as Addon;
+    const m = { exports: {} as Addon };
+    process.dlopen(m as unknown as NodeJS.Module, addonPath());
+    addon = m.exports;
   }
   return addon;
 }
