@@ -12,6 +12,16 @@ export interface AtomicOptions {
   tmpDir?: string;
 }
 
+// Removes a file that may be gone already: unlink, not rmSync, whose first call costs Bun five
+// times as much (its option handling), on every start and delete.
+export function removeFile(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
 // pid and a counter name the temporary uniquely (no crypto on every command's start path)
 let seq = 0;
 
@@ -28,7 +38,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: A
   try {
     fs.renameSync(tmp, abs);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    removeFile(tmp);
     throw e;
   }
 }

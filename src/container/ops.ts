@@ -1,7 +1,6 @@
 // start, kill, delete: each loads the container under its lock, asks the state machine,
 // then acts. A lock is held for the operation only, never for a container's life, so every
 // command works on a container that a foreground `run` or `exec` supervises.
-import * as fs from 'fs';
 import { SkiffError, isKind } from '../errors';
 import { native } from '../native';
 import { cgroupsFor, parseCgroupRecord } from '../cgroups/manager';
@@ -14,6 +13,7 @@ import { logDebug, logWarn } from '../log';
 import { isAlive } from '../launch/proc';
 import { crashPoint } from './crash';
 import { removeRdt } from '../launch/resctrl';
+import { removeFile } from '../atomic';
 
 export interface Loaded {
   // the id the user gave: every path is made from it, never from state.json
@@ -56,7 +56,7 @@ export function startContainer(store: Store, id: string): ContainerState {
     }
     crashPoint('start', 'fifo-opened');
     logDebug(`start ${id}: exec fifo opened, init ${c.state.pid} runs the user process`);
-    fs.rmSync(store.fifoPath(id), { force: true });
+    removeFile(store.fifoPath(id));
     c.state.started = true;
     store.save(c.state, id);
     crashPoint('start', 'saved');

@@ -11,7 +11,7 @@ import type { CgroupRecord } from '../cgroups/manager';
 import { isAlive } from '../launch/proc';
 import type { Status } from './status';
 import { crashPoint } from './crash';
-import { writeFileAtomic } from '../atomic';
+import { writeFileAtomic, removeFile } from '../atomic';
 import { STATE_DIR_FILES } from '../launch/statedir';
 import type { RdtRecord } from '../launch/resctrl';
 
@@ -153,7 +153,7 @@ export class Store {
     }
     for (const n of names) if (n !== STATE_FILE) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     crashPoint('delete', 'state-removing');
-    fs.rmSync(path.join(dir, STATE_FILE), { force: true });
+    removeFile(path.join(dir, STATE_FILE));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 

@@ -3,7 +3,11 @@
 // literal. Number tokens a double cannot hold as a plain integer are kept as JsonNumber (their
 // text), and the integer checks below decide from that text.
 export class JsonNumber {
-  constructor(readonly text: string) {}
+  // How many exist in this process: while none does, toJson has nothing to keep exact.
+  static made = 0;
+  constructor(readonly text: string) {
+    JsonNumber.made++;
+  }
   // For JSON.stringify elsewhere (hook state, logs): the nearest double. toJson keeps the text.
   toJSON(): number {
     return Number(this.text);
@@ -30,6 +34,14 @@ function plainSafe(token: string): boolean {
   return PLAIN_INT.test(token) && Number.isSafeInteger(Number(token));
 }
 
+// With its strings removed (one native regex), a JSON text holds a number a double could
+// change only if some number has a fraction, an exponent or 16 digits. Most texts (state.json,
+// a config without 64-bit values) have none, and skip the scan below, which the interpreter
+// runs character by character.
+const STRINGS = /"(?:[^"\\]|\\.)*"/g;
+const MAYBE_INEXACT = /\d[.eE]|\d{16}/;
+const mayBeInexact = (text: string) => MAYBE_INEXACT.test(text.replace(STRINGS, '""'));
+
 // The offsets of the number tokens outside strings whose value a double would change.
 function inexactTokens(text: string): [number, number][] {
   const found: [number, number][] = [];
@@ -52,7 +64,7 @@ function inexactTokens(text: string): [number, number][] {
 // JSON.parse throws for the text as given.
 export function parseJson(text: string): unknown {
   const plain = JSON.parse(text);
-  const tokens = inexactTokens(text);
+  const tokens = mayBeInexact(text) ? inexactTokens(text) : [];
   if (tokens.length === 0) return plain;
   // Each such token becomes a string that starts with a fresh tag, which the reviver turns
   // back into a JsonNumber.
@@ -69,6 +81,14 @@ export function parseJson(text: string): unknown {
 
 // JSON.stringify with bigints and JsonNumbers written as their exact digits.
 export function toJson(v: unknown, indent?: number): string {
+  // No JsonNumber anywhere: JSON.stringify as it is, unless it meets a bigint (a TypeError).
+  if (JsonNumber.made === 0) {
+    try {
+      return JSON.stringify(v, null, indent);
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+    }
+  }
   const tag = freshTag();
   const text = JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
     const own = this[k];
