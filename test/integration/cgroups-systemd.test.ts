@@ -4,7 +4,9 @@
 // OOM-kills, pids.max stops a fork bomb, cpu.max throttles, cpu.weight as converted), and
 // systemd re-writing the unit's cgroup keeps them, `update` included; pause, ps, exec and
 // kill --all work on the scope; delete leaves no unit and no cgroup. Skips itself where PID
-// 1 is not systemd (the host).
+// 1 is not systemd (the host). Those are v2's files; on systemd's hybrid v1 layout
+// (SKIFF_VM_CGROUP=hybrid test/vm/run-systemd.sh) the v1 test below compares Skiff's scope,
+// properties and v1 files with runc's.
 import t, { Test } from 'tap';
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
@@ -12,11 +14,14 @@ import { differential, makeBundle, uniqueId } from '../lib/harness';
 import type { Runtime } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 import { sharesToWeight } from '../../src/cgroups/v2/resources';
-import { sleepMs, waitFor } from './cgroups-helpers';
+import { isV2, readCg, sleepMs, waitFor } from './cgroups-helpers';
 
 const pid1 = fs.readFileSync('/proc/1/comm', 'utf8').trim();
 const skip = pid1 === 'systemd' ? false : `needs systemd as PID 1 (here it is ${pid1}): run it in test/vm/run-systemd.sh`;
+const v1 = pid1 === 'systemd' && !isV2();
 const test = (name: string, fn: (t: Test) => Promise<void>) => t.test(name, { skip }, fn);
+const v2test = (name: string, fn: (t: Test) => Promise<void>) => t.test(name, { skip: skip || (v1 && 'cgroup v2 files: on v1 see the v1 test') }, fn);
+const v1test = (name: string, fn: (t: Test) => Promise<void>) => t.test(name, { skip: skip || (!v1 && 'systemd on cgroup v1: SKIFF_VM_CGROUP=hybrid test/vm/run-systemd.sh') }, fn);
 
 const d = differential();
 t.teardown(() => d.cleanup());
@@ -67,9 +72,15 @@ function make(rt: Runtime, tag: string, args: string[], res: Res, start = true, 
   return { id, unit, dir: `/sys/fs/cgroup/system.slice/${unit}`, pid: rt.state(id).pid as number };
 }
 
+// The unit's directories: v2's one, or one in each v1 hierarchy (and systemd's own cgroup2).
+function unitDirs(unit: string): string[] {
+  if (!v1) return [`/sys/fs/cgroup/system.slice/${unit}`];
+  return fs.readdirSync('/sys/fs/cgroup').filter((h) => !fs.lstatSync(`/sys/fs/cgroup/${h}`).isSymbolicLink()).map((h) => `/sys/fs/cgroup/${h}/system.slice/${unit}`);
+}
+
 function gone(t: Test, rt: Runtime, m: Made): void {
   t.equal(sd(rt, ['delete', '-f', m.id]).code, 0, `${rt.name}: delete -f`);
-  t.notOk(fs.existsSync(m.dir), `${rt.name}: no cgroup left (${m.dir})`);
+  for (const dir of unitDirs(m.unit)) t.notOk(fs.existsSync(dir), `${rt.name}: no cgroup left (${dir})`);
   t.notMatch(systemctl('list-units', '--all', '--no-legend', m.unit), m.unit, `${rt.name}: no unit left`);
 }
 
@@ -81,7 +92,7 @@ const LIMITS: Res = {
 const PROPS = ['MemoryMax', 'MemoryLow', 'MemorySwapMax', 'TasksMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'AllowedCPUs', 'Delegate', 'Slice', 'ControlGroup', 'DevicePolicy'];
 const FILES = ['memory.max', 'memory.low', 'memory.swap.max', 'pids.max', 'cpu.weight', 'cpu.max', 'cpuset.cpus'];
 
-test('a transient scope in its slice, limits as unit properties and files, as runc makes them', async (t) => {
+v2test('a transient scope in its slice, limits as unit properties and files, as runc makes them', async (t) => {
   const [rc, sk] = d.both((rt) => make(rt, 'limits', ['sleep', '1000'], LIMITS));
   for (const [rt, m] of [[d.rc, rc], [d.sk, sk]] as const) {
     t.equal(fs.readFileSync(`/proc/${m.pid}/cgroup`, 'utf8').trim(), `0::/system.slice/${m.unit}`, `${rt.name}: the init is in ${m.unit}`);
@@ -118,7 +129,7 @@ test('a transient scope in its slice, limits as unit properties and files, as ru
   gone(t, d.sk, sk);
 });
 
-test('no cgroupsPath: system.slice, skiff-<id>.scope (runc: runc-<id>.scope)', async (t) => {
+v2test('no cgroupsPath: system.slice, skiff-<id>.scope (runc: runc-<id>.scope)', async (t) => {
   const id = uniqueId('sd-default');
   const b = makeBundle({ args: ['sleep', '1000'], edit: (s) => { delete s.linux!.cgroupsPath; } });
   t.equal(sd(d.sk, ['run', '-d', '-b', b.dir, id]).code, 0, 'run -d');
@@ -131,7 +142,7 @@ test('no cgroupsPath: system.slice, skiff-<id>.scope (runc: runc-<id>.scope)', a
   t.match(r.stderr, /expected cgroupsPath to be of format \\?"slice:prefix:name\\?" for systemd cgroups/);
 });
 
-test('limits are enforced: OOM kill (with events), pids.max, cpu.max', async (t) => {
+v2test('limits are enforced: OOM kill (with events), pids.max, cpu.max', async (t) => {
   for (const rt of [d.rc, d.sk]) {
     const m = make(rt, 'oom', ['sh', '-c', 'sleep 1; dd if=/dev/zero of=/dev/null bs=96M count=1; sleep 1'], { memory: { limit: 32 * MB, swap: 32 * MB } }, false);
     const ev = rt.spawn(['events', '--interval', '1s', m.id]);
@@ -165,7 +176,7 @@ test('limits are enforced: OOM kill (with events), pids.max, cpu.max', async (t)
   }
 });
 
-test('update goes through systemd: the unit and the files agree, and stay', async (t) => {
+v2test('update goes through systemd: the unit and the files agree, and stay', async (t) => {
   const [rc, sk] = d.both((rt) => make(rt, 'update', ['sleep', '1000'], { memory: { limit: 64 * MB, swap: 64 * MB }, pids: { limit: 50 }, cpu: { shares: 1024 } }));
   for (const [rt, m] of [[d.rc, rc], [d.sk, sk]] as const) {
     const r = sd(rt, ['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '77', '--cpu-share', '256', '--cpu-quota', '30000', '--cpu-period', '60000', m.id]);
@@ -187,7 +198,7 @@ test('update goes through systemd: the unit and the files agree, and stay', asyn
   gone(t, d.sk, sk);
 });
 
-test('pause, ps, exec and kill --all work on the scope', async (t) => {
+v2test('pause, ps, exec and kill --all work on the scope', async (t) => {
   const m = make(d.sk, 'ops', ['sh', '-c', 'sleep 1000 & exec sleep 1000'], {});
   t.equal(sd(d.sk, ['pause', m.id]).code, 0, 'pause');
   t.equal(d.sk.state(m.id).status, 'paused');
@@ -210,8 +221,41 @@ test('a create that fails leaves no unit and no cgroup', async (t) => {
   const b = makeBundle({ args: ['/no/such/binary'], edit: (s) => { s.linux!.cgroupsPath = `system.slice:skiff:${id}`; } });
   const r = sd(d.sk, ['create', '-b', b.dir, id]);
   t.not(r.code, 0, 'create fails');
-  t.notOk(fs.existsSync(`/sys/fs/cgroup/system.slice/skiff-${id}.scope`), 'no cgroup');
+  for (const dir of unitDirs(`skiff-${id}.scope`)) t.notOk(fs.existsSync(dir), `no cgroup (${dir})`);
   t.notMatch(systemctl('list-units', '--all', '--no-legend', `skiff-${id}.scope`), id, 'no unit');
+});
+
+// runc's legacy manager: MemoryLimit and CPUShares where v2 has MemoryMax and CPUWeight; the
+// rest are v1 files, written after the properties.
+const V1_PROPS = ['MemoryLimit', 'MemoryMax', 'TasksMax', 'CPUShares', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'AllowedCPUs', 'Delegate', 'Slice', 'ControlGroup', 'DevicePolicy'];
+const V1_FILES: Record<string, string> = {
+  'memory.limit_in_bytes': String(64 * MB), 'memory.soft_limit_in_bytes': String(16 * MB), 'memory.memsw.limit_in_bytes': String(96 * MB),
+  'pids.max': '32', 'cpu.shares': '512', 'cpu.cfs_quota_us': '20000', 'cpu.cfs_period_us': '100000', 'cpuset.cpus': '0',
+};
+
+v1test('cgroup v1 (systemd hybrid): the scope in every hierarchy, limits as unit properties and v1 files, as runc makes them', async (t) => {
+  const [rc, sk] = d.both((rt) => make(rt, 'v1', ['sleep', '1000'], LIMITS));
+  const cgroupsOf = (m: Made) => fs.readFileSync(`/proc/${m.pid}/cgroup`, 'utf8').trim().split(m.unit).join('UNIT');
+  t.match(cgroupsOf(sk), /^1:name=systemd:\/system\.slice\/UNIT$/m, 'skiff: the init is in the scope (name=systemd)');
+  // Skiff places the init in every mounted hierarchy; runc 1.1.5 knows no misc (kernel 5.13+).
+  const withoutMisc = (text: string) => text.replace(/^\d+:misc:.*\n?/m, '');
+  if (fs.existsSync('/sys/fs/cgroup/misc')) t.match(cgroupsOf(sk), /^\d+:misc:\/system\.slice\/UNIT$/m, 'skiff: in misc too (runc 1.1.5: not)');
+  t.equal(withoutMisc(cgroupsOf(sk)), withoutMisc(cgroupsOf(rc)), "the init's cgroup in every other hierarchy as runc's");
+  t.equal(show(sk.unit, ['ActiveState']).ActiveState, 'active', 'skiff: the unit is active');
+  const [pr, ps] = [show(rc.unit, V1_PROPS), show(sk.unit, V1_PROPS)];
+  t.equal(ps.MemoryLimit, String(64 * MB), 'MemoryLimit');
+  t.equal(ps.CPUShares, '512', 'CPUShares');
+  t.equal(ps.TasksMax, '32', 'TasksMax');
+  t.equal(ps.ControlGroup, `/system.slice/${sk.unit}`, 'ControlGroup');
+  for (const p of V1_PROPS.filter((p) => p !== 'ControlGroup')) t.equal(ps[p], pr[p], `${p} as runc's (${ps[p]})`);
+  const files = () => Object.fromEntries(Object.keys(V1_FILES).map((f) => [f, readCg(sk.pid, f)]));
+  t.same(files(), V1_FILES, 'skiff: the v1 files');
+  t.same(files(), Object.fromEntries(Object.keys(V1_FILES).map((f) => [f, readCg(rc.pid, f)])), "the v1 files as runc's");
+  for (const m of [rc, sk]) systemctl('set-property', '--runtime', m.unit, 'TasksAccounting=yes');
+  sleepMs(300);
+  t.same(files(), V1_FILES, 'after systemd re-wrote the cgroup: the v1 files');
+  gone(t, d.rc, rc);
+  gone(t, d.sk, sk);
 });
 
 test('nothing of ours is left: systemctl list-units \'skiff-*\' is empty', async (t) => {

@@ -8,7 +8,10 @@ REPO=$SKIFF_REPO
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 case "$REPO" in /tmp/*|/run/*) mkdir -p "$REPO" && mount --bind /.skiff-repo "$REPO" ;; esac
 hostname skiff-systemd
-echo "guest: $(uname -r); PID 1: $(cat /proc/1/comm) $(systemctl --version | head -1); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cg="v2, controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+else cg="v1 ($(ls /sys/fs/cgroup | tr '\n' ' '))"; fi
+echo "guest: $(uname -r); PID 1: $(cat /proc/1/comm) $(systemctl --version | head -1); cgroup $cg"
+echo "guest: cgroup arguments: $(tr " " "\n" < /proc/cmdline | grep -e cgroup | tr "\n" " ")"
 echo "guest: booted in $(cut -d' ' -f1 /proc/uptime)s"
 # Under TCG one Skiff command takes seconds: a file of them needs more than tap's 600 s.
 SKIFF_TAP_TIMEOUT=1800 GUEST_NAME="systemd guest" sh "$REPO/test/vm/guest-tests.sh"

@@ -46,4 +46,9 @@ for u in apparmor.service systemd-pstore.service systemd-timesyncd.service syste
   podman.service podman.socket podman-restart.service podman-auto-update.service; do
   ln -sf /dev/null "$U/$u"
 done
+# The host's root may be a container's (Docker's /.dockerenv): systemd would take the guest for
+# one, and a container's systemd reads its own argv, not the kernel command line
+# (systemd.unified_cgroup_hierarchy= among them). The guest is a machine: hide the marker in
+# the overlay.
+rm -f /.dockerenv /run/.containerenv
 exec /lib/systemd/systemd

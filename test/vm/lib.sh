@@ -101,6 +101,7 @@ EOF
 fi
 
 # --- the run: the stage 2 and the arguments travel to the guest on the kernel command line
+# VM_CGROUP: the cgroup layout's kernel arguments, pure v2 unless the caller says otherwise.
 vm_boot() {
   local stage2=$1
   shift
@@ -127,7 +128,7 @@ vm_boot() {
     -chardev socket,id=vfs,path="$SOCK" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
     -drive file="$RUN/disk.img",format=raw,if=virtio,cache=unsafe \
     -kernel "$VMLINUZ" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 skiff.stage2=$stage2 skiff.args=$ARGS skiff.grep=$GREP ${VM_APPEND:-}" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 ${VM_CGROUP:-cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1} skiff.stage2=$stage2 skiff.args=$ARGS skiff.grep=$GREP ${VM_APPEND:-}" \
     -nographic -nic none -no-reboot -serial mon:stdio </dev/null | tee "$RUN/console.log" | grep --line-buffered -v '^SKIFF-VM-EXIT='
   qs=${PIPESTATUS[0]}
   set -e
