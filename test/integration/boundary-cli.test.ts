@@ -4,14 +4,14 @@
 import t from 'tap';
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
-import { SKIFF, leftBehind, makeBundle, runc, skiff, testEnv, uniqueId, Runtime } from '../lib/harness';
+import { SKIFF, leftBehind, makeBundle, runc, skiff, testEnv, uniqueId, Runtime, runcWords } from '../lib/harness';
 
 const sk = skiff();
 const rc = runc();
 t.teardown(() => { sk.cleanup(); rc.cleanup(); });
 
 // runc's message without the logfmt wrapping and the runtime's name.
-const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '').replace(/^(runc|skiff) (create|run) failed: /, '');
+const words = (s: string) => runcWords(s).replace(/^(runc|skiff) (create|run) failed: /, '');
 
 // One running container per runtime (distinct ids: they would share a cgroup otherwise).
 function running(): Map<Runtime, string> {

@@ -1,10 +1,10 @@
 // exec --cgroup [CTRL[,CTRL]:]PATH side by side with runc 1.1.5 on the same bundle: the exec'd
 // process joins an existing sub-cgroup of the container's, and runc's refusals in runc's words.
 // v1 runs on this host, v2 in the test/vm guest (run-v2.sh integration/cgroups-).
-import t from 'tap';
+import t, { Test } from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, uniqueId, Runtime } from '../lib/harness';
+import { runc, skiff, Runtime, runcWords, runDetached } from '../lib/harness';
 import { cgroupDirOf, isV2 } from './cgroups-helpers';
 
 const sk = skiff();
@@ -13,15 +13,9 @@ t.teardown(() => { sk.cleanup(); rc.cleanup(); });
 const both = [rc, sk];
 const v2 = isV2();
 
-// runc's message without the logfmt wrapping.
-const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '');
+const words = runcWords;
 
-function start(rt: Runtime, args = ['sleep', '1000']): string {
-  const id = uniqueId(`cg-exec-${rt.name}`);
-  const r = rt.run(['run', '-d', '-b', makeBundle({ args }).dir, id]);
-  if (r.code !== 0) throw new Error(`${rt.name} run -d: ${r.stderr}`);
-  return id;
-}
+const start = (rt: Runtime) => runDetached(rt, 'cg-exec');
 
 // The container's directory in hierarchy `name` ("cpu", "name=systemd", "" for cgroup2), from
 // its init's /proc/PID/cgroup.
@@ -34,6 +28,25 @@ function cgroupDir(pid: number, name: string): string {
 
 // /proc/self/cgroup of an exec'd process, with the container's id made neutral.
 const cgroupLines = (out: string, id: string) => out.split('\n').filter(Boolean).map((l) => l.split(id).join('ID')).sort();
+
+type Ids = Map<Runtime, string>;
+
+// Each case's flags, given to exec under both: both succeed and land in the same cgroups.
+function sameCgroupsAsRunc(t: Test, ids: Ids, cases: [string, string[]][]): void {
+  for (const [name, flags] of cases) {
+    const [a, b] = both.map((rt) => rt.run(['exec', ...flags, ids.get(rt)!, 'cat', '/proc/self/cgroup']));
+    t.equal(a.code, 0, `${name}: runc ${a.stderr}`);
+    t.equal(b.code, 0, `${name}: skiff ${b.stderr}`);
+    t.same(cgroupLines(b.stdout, ids.get(sk)!), cgroupLines(a.stdout, ids.get(rc)!), `${name}: the same cgroups as runc's (${b.stdout.trim()})`);
+  }
+}
+
+function deleteBoth(t: Test, ids: Ids): void {
+  for (const [rt, id] of ids) {
+    const r = rt.run(['delete', '-f', id]);
+    t.equal(r.code, 0, `${rt.name}: delete removes the sub-cgroups too: ${r.stderr}`);
+  }
+}
 
 t.test('exec --cgroup (v1): controller:path, several controllers, the plain path form', { skip: v2 && 'a v1 host' }, async (t) => {
   const ids = new Map(both.map((rt) => [rt, start(rt)]));
@@ -52,12 +65,7 @@ t.test('exec --cgroup (v1): controller:path, several controllers, the plain path
     ['a plain path (every hierarchy)', ['--cgroup', 'all']],
     ['/ (the container\'s own)', ['--cgroup', '/']],
   ];
-  for (const [name, flags] of cases) {
-    const [a, b] = both.map((rt) => rt.run(['exec', ...flags, ids.get(rt)!, 'cat', '/proc/self/cgroup']));
-    t.equal(b.code, 0, `${name}: skiff ${b.stderr}`);
-    t.equal(a.code, 0, `${name}: runc ${a.stderr}`);
-    t.same(cgroupLines(b.stdout, ids.get(sk)!), cgroupLines(a.stdout, ids.get(rc)!), `${name}: the same cgroups as runc's`);
-  }
+  sameCgroupsAsRunc(t, ids, cases);
   t.match(sk.run(['exec', '--cgroup', 'cpu,cpuacct:subcpu', ids.get(sk)!, 'cat', '/proc/self/cgroup']).stdout, /:cpu:.*\/subcpu\n/);
 
   const refused: [string, string[], RegExp][] = [
@@ -76,10 +84,7 @@ t.test('exec --cgroup (v1): controller:path, several controllers, the plain path
     t.match(words(a.stderr), want, `${name}: runc says ${words(a.stderr)}`);
     t.match(words(b.stderr), want, `${name}: skiff says ${words(b.stderr)}`);
   }
-  for (const [rt, id] of ids) {
-    const r = rt.run(['delete', '-f', id]);
-    t.equal(r.code, 0, `${rt.name}: delete removes the sub-cgroups too: ${r.stderr}`);
-  }
+  deleteBoth(t, ids);
 });
 
 t.test('exec --cgroup (v2): a sub-cgroup by path, the container\'s own, and the refusals', { skip: !v2 && 'a cgroup v2 host (test/vm/run-v2.sh)' }, async (t) => {
@@ -93,12 +98,7 @@ t.test('exec --cgroup (v2): a sub-cgroup by path, the container\'s own, and the 
     ['a deeper one', ['--cgroup', 'sub/deeper']],
     ['/ (the container\'s own)', ['--cgroup', '/']],
   ];
-  for (const [name, flags] of cases) {
-    const [a, b] = both.map((rt) => rt.run(['exec', ...flags, ids.get(rt)!, 'cat', '/proc/self/cgroup']));
-    t.equal(a.code, 0, `${name}: runc ${a.stderr}`);
-    t.equal(b.code, 0, `${name}: skiff ${b.stderr}`);
-    t.same(cgroupLines(b.stdout, ids.get(sk)!), cgroupLines(a.stdout, ids.get(rc)!), `${name}: the same cgroup as runc's (${b.stdout.trim()})`);
-  }
+  sameCgroupsAsRunc(t, ids, cases);
   t.match(sk.run(['exec', '--cgroup', 'sub/deeper', ids.get(sk)!, 'cat', '/proc/self/cgroup']).stdout, /^0::\/.*\/sub\/deeper\n$/);
 
   const refused: [string, string[]][] = [
@@ -115,8 +115,5 @@ t.test('exec --cgroup (v2): a sub-cgroup by path, the container\'s own, and the 
     const say = (s: string, id: string) => words(s).split(id).join('ID').replace(/pid \d+/g, 'pid N').replace(/failed to write \d+: openat2 /g, 'failed to write N: open ').replace(/failed to write \d+/g, 'failed to write N');
     t.equal(say(b.stderr, ids.get(sk)!), say(a.stderr, ids.get(rc)!), `${name}: runc's words: ${words(a.stderr)}`);
   }
-  for (const [rt, id] of ids) {
-    const r = rt.run(['delete', '-f', id]);
-    t.equal(r.code, 0, `${rt.name}: delete removes the sub-cgroups too: ${r.stderr}`);
-  }
+  deleteBoth(t, ids);
 });

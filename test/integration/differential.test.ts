@@ -2,7 +2,7 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, differential, tmpDir, uniqueId, Runtime } from '../lib/harness';
+import { makeBundle, differential, tmpDir, uniqueId, Runtime, runcWords } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
 const { sk, rc, both, cleanup } = differential();
@@ -68,7 +68,7 @@ t.test('exit codes and words of the error cases', async (t) => {
     ['start', ['start', id]], ['start twice', ['start', id]], ['delete running', ['delete', id]],
     ['unknown signal', ['kill', id, 'NOPE']], ['resume running', ['resume', id]], ['kill', ['kill', id, 'KILL']],
   ];
-  const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '').replace(/^(runc|skiff) (create|run) failed: /, '');
+  const words = (s: string) => runcWords(s).replace(/^(runc|skiff) (create|run) failed: /, '');
   for (const [name, args] of steps) {
     const [a, c] = both((rt) => rt.run(args));
     t.equal(c.code, a.code, `${name}: exit code ${a.code}`);

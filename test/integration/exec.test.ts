@@ -2,7 +2,7 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime } from '../lib/harness';
+import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime, runcWords } from '../lib/harness';
 import type { Spec } from '../../src/oci/spec';
 
 const sk = skiff();
@@ -110,6 +110,6 @@ t.test('a missing binary is an error with runc\'s words', async (t) => {
     return r;
   });
   t.equal(b.code, a.code);
-  const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '');
+  const words = runcWords;
   t.equal(words(b.stderr), words(a.stderr));
 });

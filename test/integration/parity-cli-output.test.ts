@@ -4,14 +4,14 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime, skiffIsNodeLauncher } from '../lib/harness';
+import { makeBundle, runc, skiff, tmpDir, uniqueId, Runtime, skiffIsNodeLauncher, runcWords } from '../lib/harness';
 
 const sk = skiff();
 const rc = runc();
 t.teardown(() => { sk.cleanup(); rc.cleanup(); });
 const both = [rc, sk];
 
-const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '');
+const words = runcWords;
 const LOGRUS_TEXT = /^time="[^"]+" level=(debug|info|warning|error) msg=".*"( \w+=\S+)*$/;
 
 function start(rt: Runtime, args: string[] = []): string {

@@ -1,22 +1,16 @@
 // Commands whose outcome runc's users and scripts rely on, side by side with runc 1.1.5 on the
 // same bundle: kill -a and ps of a stopped container (exec --cgroup: cgroups-exec.test.ts).
 import t from 'tap';
-import { makeBundle, runc, skiff, uniqueId, waitFor, Runtime } from '../lib/harness';
+import { runc, skiff, waitFor, Runtime, runcWords, runDetached } from '../lib/harness';
 
 const sk = skiff();
 const rc = runc();
 t.teardown(() => { sk.cleanup(); rc.cleanup(); });
 const both = [rc, sk];
 
-// runc's message without the logfmt wrapping.
-const words = (s: string) => s.replace(/^.*msg="/s, '').replace(/"\s*$/s, '');
+const words = runcWords;
 
-function start(rt: Runtime, args = ['sleep', '1000']): string {
-  const id = uniqueId(`parity-cli-${rt.name}`);
-  const r = rt.run(['run', '-d', '-b', makeBundle({ args }).dir, id]);
-  if (r.code !== 0) throw new Error(`${rt.name} run -d: ${r.stderr}`);
-  return id;
-}
+const start = (rt: Runtime) => runDetached(rt, 'parity-cli');
 
 async function stopped(rt: Runtime): Promise<string> {
   const id = start(rt);

@@ -162,6 +162,18 @@ export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'
   return true;
 }
 
+// An error message without runc's logfmt wrapping (time=... level=error msg="..."), so that
+// runc's words and Skiff's compare as text.
+export const runcWords = (stderr: string) => stderr.replace(/^.*msg="/s, '').replace(/"\s*$/s, '');
+
+// A detached container of `args` (sleep by default) under rt; its id.
+export function runDetached(rt: Runtime, prefix: string, args = ['sleep', '1000']): string {
+  const id = uniqueId(`${prefix}-${rt.name}`);
+  const r = rt.run(['run', '-d', '-b', makeBundle({ args }).dir, id]);
+  if (r.code !== 0) throw new Error(`${rt.name} run -d: ${r.stderr}`);
+  return id;
+}
+
 // runc and Skiff side by side, for differential tests: both(f) is [f(runc), f(skiff)].
 export function differential() {
   const rc = runc();
