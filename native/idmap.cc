@@ -1,18 +1,17 @@
 #include "idmap.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 
 #include "napi_util.h"
 

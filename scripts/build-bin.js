@@ -35,10 +35,14 @@ function findBun() {
 // fresh file is then dropped from the page cache: every page of it is cached as written, and
 // each page fault would map 64 KiB of them around it (fault-around), so a command's RSS would
 // count ~5 MiB of the executable it never touched until memory pressure evicted them.
+function dropFromPageCache(file) {
+  spawnSync('sync', ['--data', file], { stdio: 'ignore' });
+  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+}
+
 function install(tmp, out = OUT) {
   fs.renameSync(tmp, out);
-  spawnSync('sync', ['--data', out], { stdio: 'ignore' });
-  spawnSync('dd', [`if=${out}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+  dropFromPageCache(out);
 }
 
 // The launcher (native/launcher.c: no libc, x86-64), or undefined where it cannot be built.
@@ -107,7 +111,7 @@ function bunBinary(bun) {
     // The launcher finds the Bun executable beside itself: try the pair where it will be.
     if (launch) {
       install(tmp, BUN_EXE);
-      fs.copyFileSync(launch, `${OUT}.${process.pid}`);
+      fs.copyFileSync(launch, tmp);
       fs.chmodSync(tmp, 0o755);
     } else {
       fs.rmSync(BUN_EXE, { force: true });
@@ -118,6 +122,8 @@ function bunBinary(bun) {
       throw new Error(`the compiled skiff does not run: ${v.stdout}${v.stderr}${v.error ?? ''}`);
     }
     install(tmp);
+    // The check above ran it: what it touched is cached again.
+    if (launch) dropFromPageCache(BUN_EXE);
     const what = launch ? `the launcher of ${BUN_EXE}, ` : '';
     console.log(`build-bin: ${OUT}: ${what}compiled by bun ${spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
   } finally {
